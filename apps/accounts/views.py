@@ -1,0 +1,33 @@
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from apps.tenants.decorators import role_required
+from apps.tenants.models import Membership
+
+from . import services
+from .forms import ApiKeyForm
+from .models import ApiKey
+
+ADMINISTRATOR = Membership.Role.ADMINISTRATOR
+
+
+@role_required(ADMINISTRATOR)
+def api_keys(request):
+    form = ApiKeyForm(request.POST or None)
+    new_key = None
+    if request.method == "POST" and form.is_valid():
+        key, new_key = services.create_api_key(authority=request.authority, created_by=request.user,
+                                               **form.cleaned_data)
+        form = ApiKeyForm()
+    return render(request, "accounts/api_keys.html", {
+        "form": form, "new_key": new_key, "keys": ApiKey.objects.select_related("created_by"),
+    })
+
+
+@role_required(ADMINISTRATOR)
+@require_POST
+def api_key_revoke(request, pk):
+    key = services.revoke_api_key(key=get_object_or_404(ApiKey, pk=pk))
+    messages.success(request, f"La clé « {key.name} » est révoquée : elle ne fonctionne plus.")
+    return redirect("api-keys")

@@ -1,0 +1,46 @@
+"""Create the demo authorities and account (idempotent) and print how to sign in."""
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+
+from apps.jobs.models import Job
+from apps.jobs.services import enqueue_job
+from apps.tenants.context import tenant_context
+from apps.tenants.models import Authority, Membership
+
+DEMO_EMAIL = "secretaire@demo.registre.fr"
+DEMO_PASSWORD = "registre-demo-2026"  # noqa: S105 - a published demo credential, local runs only
+DEMO_AUTHORITIES = [
+    {"slug": "couthenans", "name": "Commune de Couthenans", "kind": Authority.Kind.COMMUNE,
+     "contact_email": "mairie@couthenans.demo.registre.fr", "role": Membership.Role.ADMINISTRATOR},
+    {"slug": "avranches", "name": "Ville d'Avranches", "kind": Authority.Kind.COMMUNE,
+     "contact_email": "mairie@avranches.demo.registre.fr", "role": Membership.Role.AGENT},
+]
+
+
+class Command(BaseCommand):
+    help = "Create demo authorities and a demo user (safe to run again)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--url", default="http://127.0.0.1:8000/")
+
+    def handle(self, *args, url, **options):
+        users = get_user_model()
+        user = users.objects.filter(email=DEMO_EMAIL).first()
+        if user is None:
+            user = users.objects.create_user(email=DEMO_EMAIL, password=DEMO_PASSWORD,
+                                             first_name="Camille", last_name="Martin")
+        for spec in DEMO_AUTHORITIES:
+            spec = dict(spec)
+            role = spec.pop("role")
+            authority, _ = Authority.objects.get_or_create(slug=spec["slug"], defaults=spec)
+            with tenant_context(authority.pk):
+                Membership.objects.get_or_create(authority=authority, user=user, defaults={"role": role})
+                if not Job.objects.exists():
+                    enqueue_job(authority=authority, kind="platform.diagnostic", created_by=user)
+        self.stdout.write(self.style.SUCCESS(
+            f"\nRegistre est prêt : {url}\n"
+            f"  Adresse électronique : {DEMO_EMAIL}\n"
+            f"  Mot de passe         : {DEMO_PASSWORD}\n"
+            f"  Documentation de l'API : {url}api/docs/\n"
+        ))

@@ -1,0 +1,39 @@
+"""DRF permissions by role. An API key acts as a reader (scope read) or an agent (scope write)."""
+
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from .models import Membership
+from .roles import role_allows
+
+Role = Membership.Role
+
+
+class _RoleAtLeast(BasePermission):
+    required = Role.READER
+    message = "Votre rôle dans cette collectivité ne permet pas cette action."
+
+    def has_permission(self, request, view):
+        if getattr(request, "authority", None) is None:
+            self.message = "Aucune collectivité n'est sélectionnée pour ce compte."
+            return False
+        return role_allows(getattr(request, "role", None), self.required)
+
+
+class IsReader(_RoleAtLeast):
+    required = Role.READER
+
+
+class IsAgent(_RoleAtLeast):
+    required = Role.AGENT
+
+
+class IsAdministrator(_RoleAtLeast):
+    required = Role.ADMINISTRATOR
+
+
+class ReadOrAgentWrites(_RoleAtLeast):
+    """Readers read; writing content needs an agent."""
+
+    def has_permission(self, request, view):
+        self.required = Role.READER if request.method in SAFE_METHODS else Role.AGENT
+        return super().has_permission(request, view)

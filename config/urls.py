@@ -1,0 +1,61 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from apps.accounts import views as accounts_views
+from apps.accounts.api import ApiKeyViewSet, MeView
+from apps.accounts.forms import LoginForm
+from apps.core import views as core_views
+from apps.jobs import views as jobs_views
+from apps.jobs.api import JobViewSet
+from apps.tenants import views as tenants_views
+from apps.tenants.api import CurrentAuthorityView, MembershipViewSet
+
+admin.site.site_header = "Registre — administration de la plateforme"
+admin.site.site_title = "Registre"
+
+router = DefaultRouter(trailing_slash=True)
+router.register("jobs", JobViewSet, basename="job")
+router.register("members", MembershipViewSet, basename="member")
+router.register("api-keys", ApiKeyViewSet, basename="api-key")
+
+api_urls = [
+    path("me/", MeView.as_view(), name="api-me"),
+    path("authority/", CurrentAuthorityView.as_view(), name="api-authority"),
+    *router.urls,
+]
+
+auth_urls = [
+    path("connexion/", auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
+         name="login"),
+    path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
+    path("mot-de-passe/oublie/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path("mot-de-passe/envoye/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path("mot-de-passe/nouveau/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(),
+         name="password_reset_confirm"),
+    path("mot-de-passe/change/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
+]
+
+urlpatterns = [
+    path("", core_views.dashboard, name="dashboard"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+    *auth_urls,
+    path("collectivite/<slug:slug>/choisir/", tenants_views.switch_authority, name="switch-authority"),
+    path("parametres/collectivite/", tenants_views.authority_settings, name="authority-settings"),
+    path("parametres/membres/", tenants_views.members, name="members"),
+    path("parametres/membres/<int:pk>/", tenants_views.member_update, name="member-update"),
+    path("parametres/cles-api/", accounts_views.api_keys, name="api-keys"),
+    path("parametres/cles-api/<int:pk>/revoquer/", accounts_views.api_key_revoke, name="api-key-revoke"),
+    path("travaux/", jobs_views.job_list, name="jobs"),
+    path("travaux/diagnostic/", jobs_views.start_diagnostic, name="jobs-diagnostic"),
+    path("travaux/<int:pk>/relancer/", jobs_views.retry, name="job-retry"),
+    path("api/v1/", include(api_urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+    # ProConnect / OpenID Connect; the login page offers it only when OIDC_RP_CLIENT_ID is set.
+    path("oidc/", include("mozilla_django_oidc.urls")),
+]

@@ -1,0 +1,88 @@
+"""Fixtures: the test database is created and migrated by the owner role; tests then run as the
+application role, so row-level security is in force exactly as in production."""
+
+import pytest
+from django.conf import settings
+from django.db import connections
+from django.test import Client
+from rest_framework.test import APIClient
+
+from apps.accounts.services import create_api_key
+from apps.tenants.context import tenant_context
+from apps.tenants.models import Membership
+
+from .factories import AuthorityFactory, MembershipFactory
+
+Role = Membership.Role
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_test_environment, django_db_blocker):
+    owner, app = connections["owner"], connections["default"]
+    old_name = owner.settings_dict["NAME"]
+    with django_db_blocker.unblock():
+        test_name = owner.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+        app.close()
+        app.settings_dict["NAME"] = settings.DATABASES["default"]["NAME"] = test_name
+        with owner.cursor() as cursor:
+            # Transactional tests flush tables between tests; production never grants TRUNCATE.
+            cursor.execute(f'GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO "{app.settings_dict["USER"]}"')
+    yield
+    with django_db_blocker.unblock():
+        app.close()
+        owner.creation.destroy_test_db(old_name, verbosity=0)
+
+
+@pytest.fixture
+def authority(db):
+    return AuthorityFactory(name="Commune A", slug="commune-a")
+
+
+@pytest.fixture
+def other_authority(db):
+    return AuthorityFactory(name="Commune B", slug="commune-b")
+
+
+@pytest.fixture
+def member(db):
+    """member(authority, role) -> a user with that role in that authority."""
+
+    def make(authority, role=Role.AGENT, user=None):
+        kwargs = {"user": user} if user else {}
+        return MembershipFactory(authority=authority, role=role, **kwargs).user
+
+    return make
+
+
+@pytest.fixture
+def client_for(db):
+    def make(user):
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api_client_for(db):
+    def make(user):
+        client = APIClient()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def key_client(db):
+    """key_client(authority, scope) -> (APIClient sending that authority's new key, plaintext)."""
+
+    def make(authority, scope="read"):
+        with tenant_context(authority.pk):
+            _, plaintext = create_api_key(authority=authority, name="Intégration", scope=scope)
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {plaintext}")
+        return client, plaintext
+
+    return make
