@@ -1,0 +1,100 @@
+"""Automated accessibility check (axe-core, WCAG 2.1 A/AA, the basis of RGAA 4.1) of every page of
+the web shell, in headless Chromium, plus keyboard access to the skip link."""
+
+import os
+import shutil
+
+import pytest
+
+from apps.tenants.models import Membership
+
+from .factories import JobFactory
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = [
+    pytest.mark.skipif(not CHROMIUM, reason="needs Chromium (apt-get install chromium; .ci/run installs it)"),
+    pytest.mark.django_db(transaction=True),
+]
+WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def signed_in_page(browser, live_server, authority, member):
+    user = member(authority, role=Membership.Role.ADMINISTRATOR)
+    JobFactory(authority=authority, state="running", progress=40, message="Étape 2 sur 5")
+    JobFactory(authority=authority, state="failed", error="Le serveur d'inférence ne répond pas.")
+    page = browser.new_page()
+    page.goto(f"{live_server.url}/connexion/")
+    page.get_by_label("Adresse électronique").fill(user.email)
+    page.get_by_label("Mot de passe").fill("mot-de-passe-de-test")
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(f"{live_server.url}/")
+    yield page
+    page.close()
+
+
+def axe_violations(page):
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options=WCAG_AA)
+    return [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]]
+
+
+def test_login_and_password_reset_pages_have_no_wcag_violation(browser, live_server):
+    page = browser.new_page()
+    for path in ("/connexion/", "/mot-de-passe/oublie/"):
+        page.goto(f"{live_server.url}{path}")
+        assert axe_violations(page) == [], path
+    page.close()
+
+
+@pytest.mark.parametrize("path", ["/", "/travaux/", "/parametres/membres/", "/parametres/cles-api/",
+                                  "/parametres/collectivite/", "/n-existe-pas/"])
+def test_signed_in_pages_have_no_wcag_violation(signed_in_page, live_server, path):
+    signed_in_page.goto(f"{live_server.url}{path}")
+    assert axe_violations(signed_in_page) == []
+
+
+def test_form_errors_and_the_one_time_key_have_no_wcag_violation(signed_in_page, live_server):
+    signed_in_page.goto(f"{live_server.url}/parametres/cles-api/")
+    signed_in_page.get_by_role("button", name="Créer la clé").click()  # empty name: errors shown
+    assert signed_in_page.locator(".field-error").count() >= 1
+    assert axe_violations(signed_in_page) == []
+    signed_in_page.get_by_label("Nom").fill("Site internet")
+    signed_in_page.get_by_role("button", name="Créer la clé").click()
+    assert signed_in_page.locator("#nouvelle-cle").inner_text().startswith("rgk_")
+    assert axe_violations(signed_in_page) == []
+
+
+def test_first_tab_reaches_the_skip_link_which_moves_focus_to_the_content(signed_in_page):
+    signed_in_page.keyboard.press("Tab")
+    focused = signed_in_page.evaluate("document.activeElement.textContent")
+    assert focused.strip() == "Aller au contenu"
+    signed_in_page.keyboard.press("Enter")
+    assert signed_in_page.evaluate("document.activeElement.id") == "contenu"
+
+
+def test_job_progress_updates_without_a_page_reload(signed_in_page, live_server, authority):
+    from apps.jobs.models import Job
+    from apps.tenants.context import tenant_context
+
+    signed_in_page.goto(f"{live_server.url}/travaux/")
+    signed_in_page.evaluate("window.notReloaded = true")
+    with tenant_context(authority.pk):
+        Job.objects.filter(state="running").update(progress=80, message="Étape 4 sur 5")
+    signed_in_page.wait_for_selector("text=Étape 4 sur 5", timeout=10_000)
+    assert signed_in_page.evaluate("window.notReloaded") is True
+    assert signed_in_page.locator("progress[value='80']").count() == 1
