@@ -176,6 +176,7 @@ def run(host: str, port: int) -> int:
             service.stop()
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started in the background
     try:
         _manage("migrate", "--noinput", env=env)
         _manage("seed_demo", f"--url=http://{host}:{port}/", env=env)
