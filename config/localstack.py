@@ -7,6 +7,7 @@ it must run before settings exist, and it only hands connection URLs to the proc
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
@@ -94,10 +95,8 @@ class Redis:
         return f"redis://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError, ValueError):
             os.kill(int(self.pidfile.read_text().strip()), signal.SIGTERM)
-        except (FileNotFoundError, ProcessLookupError, ValueError):
-            pass
 
 
 def _redis_answers(port: int) -> bool:

@@ -52,16 +52,16 @@ def test_with_a_tenant_context_raw_sql_sees_only_that_authority(authority, other
 
 
 def test_writing_a_row_for_another_authority_is_refused(authority, other_authority):
-    with tenant_context(authority.pk):
-        with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
-            Job.objects.create(authority=other_authority, kind="platform.diagnostic")
+    with tenant_context(authority.pk), pytest.raises(DatabaseError, match="row-level security"), \
+            transaction.atomic():
+        Job.objects.create(authority=other_authority, kind="platform.diagnostic")
 
 
 def test_moving_a_row_to_another_authority_is_refused(authority, other_authority):
     job = JobFactory(authority=authority)
-    with tenant_context(authority.pk):
-        with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
-            Job.objects.filter(pk=job.pk).update(authority=other_authority)
+    with tenant_context(authority.pk), pytest.raises(DatabaseError, match="row-level security"), \
+            transaction.atomic():
+        Job.objects.filter(pk=job.pk).update(authority=other_authority)
 
 
 def test_nested_context_restores_the_outer_authority(authority, other_authority):

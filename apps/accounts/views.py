@@ -17,7 +17,7 @@ def api_keys(request):
     form = ApiKeyForm(request.POST or None)
     new_key = None
     if request.method == "POST" and form.is_valid():
-        key, new_key = services.create_api_key(authority=request.authority, created_by=request.user,
+        _, new_key = services.create_api_key(authority=request.authority, created_by=request.user,
                                                **form.cleaned_data)
         form = ApiKeyForm()
     return render(request, "accounts/api_keys.html", {

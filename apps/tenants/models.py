@@ -64,7 +64,7 @@ class TenantModel(models.Model):
 
     objects = TenantManager()
     # Cross-authority reads (platform staff, maintenance tasks); row-level security still applies.
-    all_tenants = models.Manager()
+    all_tenants = models.Manager()  # noqa: DJ012 - a manager, not a field
 
     class Meta:
         abstract = True

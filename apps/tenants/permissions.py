@@ -1,6 +1,6 @@
 """DRF permissions by role. An API key acts as a reader (scope read) or an agent (scope write)."""
 
-from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.permissions import BasePermission
 
 from .models import Membership
 from .roles import role_allows
@@ -29,11 +29,3 @@ class IsAgent(_RoleAtLeast):
 
 class IsAdministrator(_RoleAtLeast):
     required = Role.ADMINISTRATOR
-
-
-class ReadOrAgentWrites(_RoleAtLeast):
-    """Readers read; writing content needs an agent."""
-
-    def has_permission(self, request, view):
-        self.required = Role.READER if request.method in SAFE_METHODS else Role.AGENT
-        return super().has_permission(request, view)
