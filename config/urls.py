@@ -8,6 +8,8 @@ from apps.accounts import views as accounts_views
 from apps.accounts.api import ApiKeyViewSet, MeView
 from apps.accounts.forms import LoginForm
 from apps.core import views as core_views
+from apps.documents import views as documents_views
+from apps.documents.api import CollectionViewSet, DocumentViewSet, SearchView
 from apps.jobs import views as jobs_views
 from apps.jobs.api import JobViewSet
 from apps.tenants import views as tenants_views
@@ -20,10 +22,13 @@ router = DefaultRouter(trailing_slash=True)
 router.register("jobs", JobViewSet, basename="job")
 router.register("members", MembershipViewSet, basename="member")
 router.register("api-keys", ApiKeyViewSet, basename="api-key")
+router.register("collections", CollectionViewSet, basename="collection")
+router.register("documents", DocumentViewSet, basename="document")
 
 api_urls = [
     path("me/", MeView.as_view(), name="api-me"),
     path("authority/", CurrentAuthorityView.as_view(), name="api-authority"),
+    path("search/", SearchView.as_view(), name="api-search"),
     *router.urls,
 ]
 
@@ -49,6 +54,13 @@ urlpatterns = [
     path("parametres/membres/<int:pk>/", tenants_views.member_update, name="member-update"),
     path("parametres/cles-api/", accounts_views.api_keys, name="api-keys"),
     path("parametres/cles-api/<int:pk>/revoquer/", accounts_views.api_key_revoke, name="api-key-revoke"),
+    path("documents/", documents_views.document_list, name="documents"),
+    path("documents/<int:pk>/", documents_views.document_detail, name="document-detail"),
+    path("documents/<int:pk>/fichier/", documents_views.document_file, name="document-file"),
+    path("documents/<int:pk>/indexer/", documents_views.document_reindex, name="document-reindex"),
+    path("documents/<int:pk>/supprimer/", documents_views.document_delete, name="document-delete"),
+    path("recherche/", documents_views.search_page, name="search"),
+    path("parametres/collections/", documents_views.collections, name="collections"),
     path("travaux/", jobs_views.job_list, name="jobs"),
     path("travaux/diagnostic/", jobs_views.start_diagnostic, name="jobs-diagnostic"),
     path("travaux/<int:pk>/relancer/", jobs_views.retry, name="job-retry"),

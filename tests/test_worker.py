@@ -1,14 +1,7 @@
 """A real Celery worker, on the real Redis broker and the real database, runs jobs end to end."""
 
-import os
-import subprocess
-import sys
-import time
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.db import connections
 
 from apps.jobs.models import Job
 from apps.jobs.services import enqueue_job
@@ -16,43 +9,19 @@ from apps.tenants.context import tenant_context
 from config.celery import app as celery_app
 
 from . import job_tasks  # noqa: F401 - registers the tests.count kind in this process too
+from .celery_worker import celery_worker, wait_for_job
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def database_url(alias="default"):
-    s = connections[alias].settings_dict
-    credentials = quote(s["USER"]) + (f":{quote(s['PASSWORD'])}" if s["PASSWORD"] else "")
-    socket_dir = s["OPTIONS"].get("host") or (s["HOST"] if s["HOST"].startswith("/") else "")
-    if socket_dir:
-        return f"postgresql://{credentials}@/{s['NAME']}?host={socket_dir}"
-    return f"postgresql://{credentials}@{s['HOST']}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
 @pytest.fixture(scope="module")
 def worker(django_db_setup, django_db_blocker, tmp_path_factory):
-    with django_db_blocker.unblock():
-        url = database_url()
-    env = {**os.environ, "DATABASE_URL": url, "CELERY_TASK_ALWAYS_EAGER": "false",
-           "CELERY_IMPORTS": "tests.job_tasks", "JOB_RETRY_BASE_SECONDS": "0.2"}
     log = tmp_path_factory.mktemp("worker") / "worker.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=INFO",
-             "--without-gossip", "--without-mingle", "--hostname=test-worker@%h"],
-            env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while "ready." not in log.read_text():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"Celery worker did not start:\n{log.read_text()}")
-        time.sleep(0.2)
-    celery_app.conf.task_always_eager = False
-    yield log
+    log.touch()
+    with django_db_blocker.unblock(), celery_worker(log):
+        celery_app.conf.task_always_eager = False
+        yield log
     celery_app.conf.task_always_eager = True
-    process.terminate()
-    process.wait(timeout=30)
 
 
 def start(authority, kind, **params):
@@ -60,15 +29,7 @@ def start(authority, kind, **params):
         return enqueue_job(authority=authority, kind=kind, params=params)  # sent when this commits
 
 
-def job_state(job, timeout=30, until=lambda job: not job.is_active):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with tenant_context(job.authority_id):
-            current = Job.objects.get(pk=job.pk)
-        if until(current):
-            return current
-        time.sleep(0.1)
-    pytest.fail(f"job {job.pk} stuck in {current.state} ({current.message})")
+job_state = wait_for_job
 
 
 def test_worker_runs_a_job_to_succeeded_with_visible_progress(worker, authority):

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "apps.tenants",
     "apps.accounts",
     "apps.jobs",
+    "apps.documents",
 ]
 
 MIDDLEWARE = [
@@ -158,16 +159,30 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True  # outcomes live in the Job table, not in a result backend
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# An unacknowledged task (worker killed) goes back to the queue after this delay.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 3600)}
 CELERY_IMPORTS = env_list("CELERY_IMPORTS")  # extra task modules (the test suite's worker uses it)
 JOB_RETRY_BASE_SECONDS = float(env_str("JOB_RETRY_BASE_SECONDS", "5"))
 CELERY_BEAT_SCHEDULE = {
     "fail-stale-jobs": {"task": "jobs.fail_stale_jobs", "schedule": crontab(minute="*/10")},
+    "reembed-outdated-chunks": {"task": "documents.schedule_reembedding", "schedule": crontab(minute="*/30")},
 }
 
 INFERENCE_URL = env_str("INFERENCE_URL")
 INFERENCE_API_KEY = env_str("INFERENCE_API_KEY")
 EMBEDDINGS_URL = env_str("EMBEDDINGS_URL")
 EMBEDDINGS_API_KEY = env_str("EMBEDDINGS_API_KEY")
+EMBEDDINGS_MODEL_ID = env_str("EMBEDDINGS_MODEL_ID", "intfloat/multilingual-e5-small")
+EMBEDDINGS_TIMEOUT_SECONDS = env_int("EMBEDDINGS_TIMEOUT_SECONDS", 30)
+RERANK_URL = env_str("RERANK_URL")
+
+# Documents
+DOCUMENT_MAX_UPLOAD_BYTES = env_int("DOCUMENT_MAX_UPLOAD_MB", 50) * 1024 * 1024
+DOCUMENT_MAX_PAGES = env_int("DOCUMENT_MAX_PAGES", 1000)
+DOCUMENT_MAX_FILES_PER_UPLOAD = env_int("DOCUMENT_MAX_FILES_PER_UPLOAD", 200)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FILES = DOCUMENT_MAX_FILES_PER_UPLOAD
 READINESS_TIMEOUT_SECONDS = env_int("READINESS_TIMEOUT_SECONDS", 2)
 JOB_STALE_AFTER_MINUTES = env_int("JOB_STALE_AFTER_MINUTES", 60)
 

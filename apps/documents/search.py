@@ -1,0 +1,205 @@
+"""French hybrid search over an authority's chunks: full-text and vector candidates, fused.
+
+Runs inside the caller's tenant context (row-level security) and also names the authority in
+every query, so that a distributed (Citus) deployment can route it.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db import connection
+from django.utils.html import escape
+
+from .embeddings import get_embedder, rerank
+from .models import FULLTEXT_CONFIG, Document
+from .query_text import normalise_query
+from .vector_query import nearest_chunks
+
+CANDIDATES = 50
+RRF_K = 60
+# Weights of the two rankings in the fusion, tuned on bench/retrieval (see its README).
+FULLTEXT_WEIGHT = 1.0
+VECTOR_WEIGHT = 1.0
+MODES = ("hybrid", "fulltext", "vector")
+
+
+@dataclass
+class SearchFilters:
+    collections: list[int] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+    matieres: list[str] = field(default_factory=list)
+    date_from: date | None = None
+    date_to: date | None = None
+    visibility: str | None = None
+    documents: list[int] = field(default_factory=list)
+
+    def sql(self, authority_id: int) -> tuple[str, list]:
+        """A condition on chunks aliased `c`, as SQL and parameters."""
+        document_conditions, params = ["d.authority_id = %s"], [authority_id]
+        for column, values in (("d.kind", self.kinds), ("d.matiere", self.matieres), ("d.id", self.documents),
+                                ("d.collection_id", self.collections)):
+            if values:
+                document_conditions.append(f"{column} = ANY(%s)")
+                params.append(list(values))
+        if self.date_from:
+            document_conditions.append("d.date >= %s")
+            params.append(self.date_from)
+        if self.date_to:
+            document_conditions.append("d.date <= %s")
+            params.append(self.date_to)
+        if self.visibility:
+            document_conditions.append(
+                "d.collection_id IN (SELECT id FROM documents_collection WHERE authority_id = %s AND visibility = %s)")
+            params += [authority_id, self.visibility]
+        condition = ("c.document_id IN (SELECT d.id FROM documents_document d WHERE "
+                     + " AND ".join(document_conditions) + " AND d.state = 'indexed')")
+        return condition, params
+
+
+@dataclass
+class Hit:
+    chunk_id: int
+    document_id: int
+    document_title: str
+    kind: str
+    date: date | None
+    collection: str
+    pages: list[int]
+    heading: str
+    text: str
+    snippet: str  # safe HTML: escaped text with <mark> around matched words
+    score: float
+    fulltext_rank: int | None = None
+    vector_rank: int | None = None
+
+    @property
+    def page(self) -> int:
+        return self.pages[0] if self.pages else 1
+
+    @property
+    def kind_label(self) -> str:
+        return Document.Kind(self.kind).label if self.kind in Document.Kind.values else self.kind
+
+
+@dataclass
+class SearchResults:
+    query: str
+    mode: str
+    hits: list[Hit]
+    facets: dict[str, list[tuple[str, str, int]]]
+
+
+def fulltext_candidates(authority_id: int, query: str, filters: SearchFilters, limit: int) -> list[tuple[int, float]]:
+    """Chunks matching any significant word of the query, best `ts_rank` first."""
+    condition, params = filters.sql(authority_id)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH q AS (SELECT {_OR_QUERY} AS query)
+            SELECT c.id, ts_rank(c.search_vector, q.query, 1) AS rank
+            FROM documents_chunk c, q
+            WHERE c.authority_id = %s AND c.search_vector @@ q.query AND {condition}
+            ORDER BY rank DESC, c.id LIMIT %s
+            """,
+            [query, authority_id, *params, limit],
+        )
+        return cursor.fetchall()
+
+
+# Any word of the query may match (plainto_tsquery would require all of them).
+_OR_QUERY = (f"coalesce(nullif(replace(plainto_tsquery('{FULLTEXT_CONFIG}', %s)::text, ' & ', ' | '), ''), "
+             "'''''')::tsquery")
+
+
+def vector_candidates(authority_id: int, query: str, filters: SearchFilters, limit: int) -> list[tuple[int, float]]:
+    vector = get_embedder().embed_query(query)
+    condition, params = filters.sql(authority_id)
+    with connection.cursor() as cursor:
+        return nearest_chunks(cursor, authority_id=authority_id, query_vector=vector, k=limit,
+                              filter_sql=condition, filter_params=params)
+
+
+def fuse(rankings: list[tuple[list[int], float]]) -> list[tuple[int, float]]:
+    """Weighted reciprocal rank fusion of several rankings of chunk ids."""
+    scores: dict[int, float] = {}
+    for ids, weight in rankings:
+        for rank, chunk_id in enumerate(ids, start=1):
+            scores[chunk_id] = scores.get(chunk_id, 0.0) + weight / (RRF_K + rank)
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+
+def search(*, authority_id: int, query: str, filters: SearchFilters | None = None, limit: int = 10,
+           mode: str = "hybrid", with_facets: bool = True) -> SearchResults:
+    filters = filters or SearchFilters()
+    text = normalise_query(query)
+    if not text:
+        return SearchResults(query=query, mode=mode, hits=[], facets={})
+    fulltext = fulltext_candidates(authority_id, text, filters, CANDIDATES) if mode != "vector" else []
+    vector = vector_candidates(authority_id, text, filters, CANDIDATES) if mode != "fulltext" else []
+    fulltext_ids, vector_ids = [i for i, _ in fulltext], [i for i, _ in vector]
+    fused = fuse([(fulltext_ids, FULLTEXT_WEIGHT), (vector_ids, VECTOR_WEIGHT)])
+    hits = _load_hits(authority_id, text, fused, fulltext_ids, vector_ids)
+    hits = _rerank(query, hits)
+    facets = _facets(hits) if with_facets else {}
+    return SearchResults(query=query, mode=mode, hits=hits[:limit], facets=facets)
+
+
+def _rerank(query: str, hits: list[Hit]) -> list[Hit]:
+    scores = rerank(query, [hit.text for hit in hits[:CANDIDATES]])
+    if scores is None:
+        return hits
+    for hit, score in zip(hits, scores, strict=False):
+        hit.score = score
+    return sorted(hits[:len(scores)], key=lambda hit: -hit.score) + hits[len(scores):]
+
+
+def _load_hits(authority_id, text, fused, fulltext_ids, vector_ids) -> list[Hit]:
+    if not fused:
+        return []
+    ids = [chunk_id for chunk_id, _ in fused]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH q AS (SELECT {_OR_QUERY} AS query)
+            SELECT c.id, c.document_id, d.title, d.kind, d.date, col.name, c.pages, c.heading, c.text,
+                   ts_headline('{FULLTEXT_CONFIG}', c.text, q.query,
+                               'StartSel=\x01, StopSel=\x02, MaxWords=40, MinWords=20, MaxFragments=2,
+                                FragmentDelimiter=" … "')
+            FROM documents_chunk c
+            JOIN documents_document d ON d.id = c.document_id AND d.authority_id = c.authority_id
+            JOIN documents_collection col ON col.id = c.collection_id AND col.authority_id = c.authority_id, q
+            WHERE c.authority_id = %s AND c.id = ANY(%s)
+            """,
+            [text, authority_id, ids],
+        )
+        rows = {row[0]: row for row in cursor.fetchall()}
+    ft_rank = {chunk_id: rank for rank, chunk_id in enumerate(fulltext_ids, start=1)}
+    vec_rank = {chunk_id: rank for rank, chunk_id in enumerate(vector_ids, start=1)}
+    return [
+        Hit(chunk_id=row[0], document_id=row[1], document_title=row[2], kind=row[3], date=row[4], collection=row[5],
+            pages=row[6], heading=row[7], text=row[8], snippet=_highlight(row[9]), score=score,
+            fulltext_rank=ft_rank.get(row[0]), vector_rank=vec_rank.get(row[0]))
+        for chunk_id, score in fused if (row := rows.get(chunk_id))
+    ]
+
+
+def _highlight(headline: str) -> str:
+    """Escape the passage (it is user content), then turn the match markers into <mark>."""
+    return escape(headline).replace("\x01", "<mark>").replace("\x02", "</mark>")
+
+
+def _facets(hits: list[Hit]) -> dict[str, list[tuple[str, str, int]]]:
+    """Per kind, collection and year: how many distinct documents among the results."""
+    seen: dict[str, dict[str, set]] = {"kind": {}, "collection": {}, "year": {}}
+    labels = {"kind": {k: str(v) for k, v in Document.Kind.choices}}
+    for hit in hits:
+        seen["kind"].setdefault(hit.kind, set()).add(hit.document_id)
+        seen["collection"].setdefault(hit.collection, set()).add(hit.document_id)
+        if hit.date:
+            seen["year"].setdefault(str(hit.date.year), set()).add(hit.document_id)
+    return {
+        name: sorted(((value, labels.get(name, {}).get(value, value), len(docs)) for value, docs in values.items()),
+                     key=lambda item: (-item[2], item[1]))
+        for name, values in seen.items()
+    }
+

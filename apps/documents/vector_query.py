@@ -1,0 +1,191 @@
+"""Tenant-filtered nearest-neighbour search over chunk embeddings (pgvector >= 0.8), as plain SQL.
+
+One HNSW index holds every authority's chunks, so "index scan, then WHERE authority_id = X" finds
+almost nothing for a small authority. Small authorities are scanned exactly through the authority
+btree; large ones use pgvector's iterative index scan. Thresholds are measured by bench/scale.
+
+Takes any DB-API cursor using %s placeholders (psycopg 3, or Django's `connection.cursor()`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+# Authorities with at most this many chunks are scanned exactly (recall 1.0). Above it, the exact
+# scan's cost grows with the authority's size while the iterative index scan's shrinks; on the
+# 1M-chunk bench the two cross near 8-12k rows and both stay under 30 ms p95 around here.
+EXACT_SCAN_MAX_ROWS = 10_000
+
+# Iterative index scan settings (bench/scale/README.md has the measurements behind them).
+ITERATIVE_SCAN = "relaxed_order"
+EF_SEARCH = 100
+MAX_SCAN_TUPLES = 20_000
+
+_SAVEPOINT = "nearest_chunks"
+_TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?")
+
+
+def nearest_chunks(cursor, *, authority_id: int, query_vector, k: int = 10, tenant_rows: int | None = None,
+                   filter_sql: str = "", filter_params: Sequence = (),
+                   table: str = "documents_chunk") -> list[tuple[int, float]]:
+    """Return [(chunk_id, cosine_distance)] of the k nearest chunks of this authority, nearest first.
+
+    filter_sql is an extra SQL condition on the chunk table aliased `c` (e.g. "c.collection_id = ANY(%s)"),
+    with its params; a literal percent sign in it must be written %%.
+    tenant_rows: the authority's chunk count if the caller knows it (else it is counted, index-only,
+    and only up to EXACT_SCAN_MAX_ROWS + 1).
+    Chunks without an embedding are skipped. Changes no setting visible after it returns.
+    """
+    common = dict(authority_id=authority_id, query_vector=vector_literal(query_vector), k=k,
+                  filter_sql=filter_sql, filter_params=filter_params, table=table)
+    if tenant_rows is None:
+        tenant_rows = count_tenant_rows(cursor, authority_id=authority_id, table=table,
+                                        limit=EXACT_SCAN_MAX_ROWS + 1)
+    if tenant_rows <= EXACT_SCAN_MAX_ROWS:
+        return exact_nearest(cursor, **common)
+    found = index_nearest(cursor, **common)
+    if len(found) < k:
+        # The scan hit max_scan_tuples before finding k matches (a selective filter): only an
+        # exact scan can tell whether there are more.
+        return exact_nearest(cursor, **common)
+    return found
+
+
+def exact_nearest(cursor, *, authority_id: int, query_vector, k: int = 10, filter_sql: str = "",
+                  filter_params: Sequence = (), table: str = "documents_chunk") -> list[tuple[int, float]]:
+    """Exact k nearest: every chunk of the authority, found through the btree on authority_id.
+
+    OFFSET 0 keeps the subquery from being flattened, so the ORDER BY cannot be served by the
+    HNSW index (which would post-filter and lose rows), and the distance is computed once per row.
+    """
+    cursor.execute(
+        f"""
+        SELECT id, distance FROM (
+            SELECT c.id, c.embedding <=> %s::vector AS distance
+            FROM {_table(table)} c
+            WHERE c.authority_id = %s AND c.embedding IS NOT NULL{_and(filter_sql)}
+            OFFSET 0
+        ) AS tenant_chunks
+        ORDER BY distance, id
+        LIMIT %s
+        """,
+        [vector_literal(query_vector), authority_id, *filter_params, k],
+    )
+    return [(row[0], float(row[1])) for row in cursor.fetchall()]
+
+
+def index_nearest(cursor, *, authority_id: int, query_vector, k: int = 10, filter_sql: str = "",
+                  filter_params: Sequence = (), table: str = "documents_chunk",
+                  iterative_scan: str = ITERATIVE_SCAN, ef_search: int = EF_SEARCH,
+                  max_scan_tuples: int = MAX_SCAN_TUPLES) -> list[tuple[int, float]]:
+    """Approximate k nearest through the HNSW index, filtered by authority while scanning.
+
+    With iterative_scan="off" this is the naive post-filter (kept for the benchmark). In
+    relaxed_order, pgvector returns candidates only roughly by distance: the inner query takes
+    max(k, ef_search) of them and the outer query re-orders and keeps k.
+    """
+    settings = {
+        "hnsw.iterative_scan": iterative_scan,
+        "hnsw.ef_search": str(ef_search),
+        "hnsw.max_scan_tuples": str(max_scan_tuples),
+        # Any plan but the HNSW one needs a sort: without this, a stale estimate of the
+        # authority's size could pick btree + sort over a large tenant.
+        "enable_sort": "off",
+    }
+    candidates = max(k, ef_search) if iterative_scan == "relaxed_order" else k
+    # MATERIALIZED: over a plain subquery the planner sees presorted input and uses an
+    # incremental sort that stops pulling after k rows, which defeats taking more candidates.
+    sql = f"""
+        WITH candidates AS MATERIALIZED (
+            SELECT c.id, c.embedding <=> %s::vector AS distance
+            FROM {_table(table)} c
+            WHERE c.authority_id = %s AND c.embedding IS NOT NULL{_and(filter_sql)}
+            ORDER BY distance
+            LIMIT %s
+        )
+        SELECT id, distance FROM candidates
+        ORDER BY distance, id
+        LIMIT %s
+        """
+    with _transaction_settings(cursor, settings):
+        cursor.execute(sql, [vector_literal(query_vector), authority_id, *filter_params, candidates, k])
+        return [(row[0], float(row[1])) for row in cursor.fetchall()]
+
+
+def count_tenant_rows(cursor, *, authority_id: int, table: str = "documents_chunk",
+                      limit: int | None = None) -> int:
+    """The authority's chunk count (with or without embedding), stopping at `limit` if given."""
+    if limit is None:
+        cursor.execute(f"SELECT count(*) FROM {_table(table)} WHERE authority_id = %s", [authority_id])
+    else:
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {_table(table)} WHERE authority_id = %s LIMIT %s) AS capped",
+            [authority_id, limit],
+        )
+    return cursor.fetchone()[0]
+
+
+def vector_literal(query_vector) -> str:
+    """pgvector's text form, '[0.1,0.2,...]', of a list, tuple, numpy array or pgvector Vector."""
+    if isinstance(query_vector, str):
+        return query_vector
+    if hasattr(query_vector, "to_list"):  # pgvector.Vector
+        query_vector = query_vector.to_list()
+    elif hasattr(query_vector, "tolist"):  # numpy
+        query_vector = query_vector.tolist()
+    return "[" + ",".join(format(float(x), ".9g") for x in _flat(query_vector)) + "]"
+
+
+def _flat(values: Iterable) -> Iterable:
+    for value in values:
+        if isinstance(value, list | tuple):
+            raise ValueError("query_vector must be one-dimensional")
+        yield value
+
+
+class _transaction_settings:
+    """Apply settings for the enclosed statements only, then undo them.
+
+    Inside a transaction (the normal case) this is a savepoint rolled back afterwards: SET LOCAL
+    alone would last until the caller's transaction ends. On an autocommit connection with no
+    transaction open, it opens (and rolls back) its own, else the settings would vanish before
+    the query runs. The enclosed statements must only read.
+    """
+
+    def __init__(self, cursor, settings: dict[str, str]):
+        self.cursor, self.settings = cursor, settings
+        self.own_transaction = _outside_transaction(cursor)
+
+    def __enter__(self):
+        self.cursor.execute("BEGIN" if self.own_transaction else f"SAVEPOINT {_SAVEPOINT}")
+        self.cursor.execute("SELECT " + ", ".join(["set_config(%s, %s, true)"] * len(self.settings)),
+                            [item for pair in self.settings.items() for item in pair])
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.own_transaction:
+            self.cursor.execute("ROLLBACK")
+        else:
+            self.cursor.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+            self.cursor.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+        return False
+
+
+def _outside_transaction(cursor) -> bool:
+    """True for an autocommit psycopg connection with no transaction open (Django outside atomic)."""
+    connection = getattr(cursor, "connection", None)  # Django's wrapper hands this to psycopg's cursor
+    info = getattr(connection, "info", None)
+    if info is None or not getattr(connection, "autocommit", False):
+        return False
+    return getattr(info.transaction_status, "name", "") == "IDLE"
+
+
+def _table(name: str) -> str:
+    if not _TABLE_NAME.fullmatch(name):
+        raise ValueError(f"not a table name: {name!r}")
+    return name
+
+
+def _and(filter_sql: str) -> str:
+    return f" AND ({filter_sql})" if filter_sql.strip() else ""

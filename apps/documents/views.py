@@ -1,0 +1,110 @@
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from apps.tenants.decorators import role_required
+from apps.tenants.models import Membership
+
+from . import services
+from .forms import CollectionForm, SearchForm, UploadForm
+from .models import Collection, Document
+from .search import search
+from .selectors import documents_with_jobs, filters_from
+
+Role = Membership.Role
+ACTIVE_STATES = (Document.State.PENDING, Document.State.PROCESSING)
+
+
+@role_required(Role.READER)
+def document_list(request):
+    """Documents with their indexing state; htmx refreshes the table while some are in progress."""
+    upload_form = UploadForm()
+    if request.method == "POST":
+        return _upload(request)
+    page = Paginator(documents_with_jobs(), 50).get_page(request.GET.get("page"))
+    context = {"page": page, "form": upload_form,
+               "any_active": any(d.state in ACTIVE_STATES for d in page.object_list)}
+    template = "documents/_table.html" if request.htmx else "documents/list.html"
+    return render(request, template, context)
+
+
+def _upload(request):
+    if request.role == Role.READER:
+        return render(request, "403.html", status=403)
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        page = Paginator(documents_with_jobs(), 50).get_page(1)
+        return render(request, "documents/list.html", {"page": page, "form": form, "any_active": False}, status=400)
+    data = form.cleaned_data
+    outcomes = services.add_uploads(authority=request.authority, files=data["files"], created_by=request.user,
+                                    collection=data["collection"], kind=data["kind"], date=data["date"])
+    created = [o for o in outcomes if o.created]
+    known = [o for o in outcomes if o.document and not o.created]
+    if created:
+        messages.success(request, f"{len(created)} document(s) ajouté(s) : l'indexation est en cours.")
+    for outcome in known:
+        messages.info(request, f"« {outcome.filename} » est déjà présent (« {outcome.document.title} »).")
+    for outcome in outcomes:
+        if outcome.error:
+            messages.error(request, outcome.error)
+    return redirect("documents")
+
+
+@role_required(Role.READER)
+def document_detail(request, pk):
+    document = get_object_or_404(Document.objects.select_related("collection", "job", "created_by"), pk=pk)
+    show_chunks = request.role == Role.ADMINISTRATOR and request.GET.get("passages") == "1"
+    chunks = document.chunks.order_by("position") if show_chunks else None
+    return render(request, "documents/detail.html", {"document": document, "chunks": chunks})
+
+
+@role_required(Role.READER)
+def document_file(request, pk):
+    document = get_object_or_404(Document, pk=pk)
+    return FileResponse(document.file.open("rb"), filename=document.original_filename,
+                        as_attachment=request.GET.get("telecharger") == "1")
+
+
+@role_required(Role.AGENT)
+@require_POST
+def document_reindex(request, pk):
+    document = services.reindex_document(document=get_object_or_404(Document, pk=pk), created_by=request.user)
+    messages.success(request, f"« {document.title} » sera indexé à nouveau.")
+    return redirect("document-detail", pk=document.pk)
+
+
+@role_required(Role.AGENT)
+@require_POST
+def document_delete(request, pk):
+    document = get_object_or_404(Document, pk=pk)
+    services.delete_document(document=document)
+    messages.success(request, f"« {document.title} » est supprimé, ainsi que ses passages indexés.")
+    return redirect("documents")
+
+
+@role_required(Role.READER)
+def search_page(request):
+    form = SearchForm(request.GET or None)
+    results = None
+    if form.is_valid() and form.cleaned_data["q"].strip():
+        results = search(authority_id=request.authority.pk, query=form.cleaned_data["q"],
+                         filters=filters_from(form.cleaned_data), limit=20)
+    return render(request, "documents/search.html", {"form": form, "results": results})
+
+
+@role_required(Role.ADMINISTRATOR)
+def collections(request):
+    form = CollectionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if Collection.objects.filter(name__iexact=form.cleaned_data["name"]).exists():
+            form.add_error("name", "Une collection porte déjà ce nom.")
+        else:
+            collection = form.save(commit=False)
+            collection.authority = request.authority
+            collection.save()
+            messages.success(request, f"Collection « {collection.name} » créée.")
+            return redirect("collections")
+    return render(request, "documents/collections.html", {
+        "form": form, "collections": Collection.objects.order_by("name")})

@@ -1,0 +1,42 @@
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from apps.tenants.models import Membership
+
+SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+COUTHENANS = SHARED_DATA / "pdf-couthenans"
+AVRANCHES = SHARED_DATA / "proces-verbaux"
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def upload(path: Path, name: str | None = None) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name or path.name, path.read_bytes())
+
+
+@pytest.fixture
+def agent_client(authority, member, client_for):
+    return client_for(member(authority, role=Membership.Role.AGENT))
+
+
+@pytest.fixture
+def run_on_commit(django_capture_on_commit_callbacks):
+    """Run the jobs queued by a block when it commits (Celery is eager in these tests)."""
+
+    def run():
+        return django_capture_on_commit_callbacks(execute=True)
+
+    return run
+
+
+def copy_to(tmp_path: Path, source: Path, name: str) -> Path:
+    target = tmp_path / name
+    shutil.copy(source, target)
+    return target
