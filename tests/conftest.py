@@ -1,6 +1,8 @@
 """Fixtures: the test database is created and migrated by the owner role; tests then run as the
 application role, so row-level security is in force exactly as in production."""
 
+import os
+
 import pytest
 from django.conf import settings
 from django.db import connections
@@ -20,6 +22,8 @@ Role = Membership.Role
 def django_db_setup(django_test_environment, django_db_blocker):
     owner, app = connections["owner"], connections["default"]
     old_name = owner.settings_dict["NAME"]
+    # One test database per run, so that two runs on one machine (or a run beside `make run`) never collide.
+    owner.settings_dict["TEST"]["NAME"] = f"test_{old_name}_{os.getpid()}"
     with django_db_blocker.unblock():
         test_name = owner.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
         app.close()

@@ -36,6 +36,7 @@ def signed_in_page(browser, live_server, authority, member):
     user = member(authority, role=Membership.Role.ADMINISTRATOR)
     JobFactory(authority=authority, state="running", progress=40, message="Étape 2 sur 5")
     JobFactory(authority=authority, state="failed", error="Le serveur d'inférence ne répond pas.")
+    index_sample_document(authority)
     page = browser.new_page()
     page.goto(f"{live_server.url}/connexion/")
     page.get_by_label("Adresse électronique").fill(user.email)
@@ -44,6 +45,17 @@ def signed_in_page(browser, live_server, authority, member):
     page.wait_for_url(f"{live_server.url}/")
     yield page
     page.close()
+
+
+def index_sample_document(authority):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from apps.documents.services import add_uploads
+    from apps.tenants.context import tenant_context
+
+    text = "1. Tarifs de la cantine\nLe conseil fixe le tarif du repas à 3,20 €.\nPour : 15 Contre : 0\n"
+    with tenant_context(authority.pk):  # the job runs in-process when this commits
+        add_uploads(authority=authority, files=[SimpleUploadedFile("tarifs.txt", text.encode())])
 
 
 def axe_violations(page):
@@ -62,7 +74,9 @@ def test_login_and_password_reset_pages_have_no_wcag_violation(browser, live_ser
 
 
 @pytest.mark.parametrize("path", ["/", "/travaux/", "/parametres/membres/", "/parametres/cles-api/",
-                                  "/parametres/collectivite/", "/n-existe-pas/"])
+                                  "/parametres/collectivite/", "/n-existe-pas/", "/documents/",
+                                  "/recherche/?q=tarif+cantine", "/recherche/?q=introuvable+zzz",
+                                  "/parametres/collections/", "/documents/1/?passages=1"])
 def test_signed_in_pages_have_no_wcag_violation(signed_in_page, live_server, path):
     signed_in_page.goto(f"{live_server.url}{path}")
     assert axe_violations(signed_in_page) == []

@@ -8,13 +8,13 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-HEADING_SEPARATOR = " \u203a "  # a single right-pointing angle quotation mark between spaces
+HEADING_SEPARATOR = " › "
 MIN_TAIL_TOKENS = 30  # a last chunk adding less than this joins the previous chunk of its section
 MAX_HEADING_CHARS = 200
 MAX_HEADING_LINES = 6
 
-_DASHES = "\u2013\u2014"  # en and em dashes
-_QUOTES = "'\u2019"  # straight and typographic apostrophes
+_DASHES = "–—"  # en and em dashes
+_QUOTES = "'’"  # straight and typographic apostrophes
 
 
 @dataclass
@@ -73,16 +73,16 @@ TEXT, HEADING, VISA, CONSIDERANT, ARTICLE, DECISION, VOTE, BULLET = (
 )  # fmt: skip
 HEADER, FOOTER = "header", "footer"  # running page furniture, transparent to the structure
 
-# Heading ranks, strongest first. A heading closes the open headings of its own family (numbering
-# style) and those of weaker rank; another family of equal rank nests under it ("QUESTION No 12",
-# then "Point no1"; "2017.07.04 - 3", then "1. Budget principal").
+# Heading ranks, strongest first. A heading closes the open headings from its own family (numbering
+# style) down; an agenda item or an "Objet :" also closes the weaker ones open; any other heading
+# nests under the open ones ("2017.07.04 - 3" › "A) Subventions" › "1) Le principe").
 SESSION_ITEM, OBJET, NUMBERED, LETTERED, UPPERCASE = range(5)
 
 _SESSION_ITEM_RE = re.compile(
     # "2017.07.04 - 2", read through OCR ("2018.06.26-I", "20l6.07.04'l2")
     rf"^[\dlIO]{{4}}\s*[.\-/]\s*[\dlIO]{{2}}\s*[.\-/]\s*[\dlIO]{{2}}\s*[-{_DASHES}{_QUOTES}]\s*(?:[\dlI]{{1,3}}|[sS])"
     r"(?:\s?[A-Z])?\b"
-    # "QUESTION No 2", "Point n°3 : Travaux", "DÉLIBÉRATION N° 2021-12"
+    # "QUESTION No 2", "Point n°3 – Travaux", "DÉLIBÉRATION N° 2021-12"
     r"|^(?:Question|QUESTION|Point|POINT|Affaire|AFFAIRE|Dossier|DOSSIER|D[ée]lib[ée]ration|D[ÉE]LIB[ÉE]RATION)"
     rf"\s*(?:[nN]\s*[°oO.º]\s*|num[ée]ro\s*)?[lI]?\d[\w-]*(?=\s*(?:$|[-{_DASHES}:.)]?\s+\S))"
 )
@@ -97,12 +97,13 @@ _VOTE_RES = [
         rf"^(?:adopt|approuv|accept|rejet)[ée]+e?s?\s+(?:à|a)\s+l[{_QUOTES}]\s*(?:unanimit|majorit)",
         rf"^(?:à|a)\s+l[{_QUOTES}]\s*unanimit",
         r"^(?:le conseil municipal|apr[èe]s (?:en avoir )?d[ée]lib[ée]r[ée]|apr[èe]s d[ée]bat)"
-        r".{0,120}\b(?:unanimit|majorit|accepte|adopte|approuve\b|refuse|rejette|abstien)",
+        r".{0,120}\b(?:unanimit|majorit|accepte|adopte|approuve\b|refuse|rejette|abstien|(?:prend|pris|donn[ée]) acte)",
     )
 ]
 # "LE CONSEIL MUNICIPAL, A L'UNANIMITE, ACCEPTE CETTE PROPOSITION" and its OCR variants
 _CAPITAL_VOTE_RE = re.compile(
     r"^LE CONSEIL MUNICIPAL\b|UNANIM|MAJORIT|\bACCEP(?!TATION)|\bADOPT[EÉ]|ABSTIEN|\bREFUS[EÉ]|\bREJET"
+    r"|\b(?:PREND|PRIS|DONN[EÉ]) ACTE\b"
 )
 _DECISION_RE = re.compile(
     r"^(?:(?:le conseil|apr[èe]s)\b.{0,100}\b)?(?:d[ée]lib[èée]re|d[ée]cide|arr[êe]te)\s*:?$", re.IGNORECASE
@@ -110,12 +111,10 @@ _DECISION_RE = re.compile(
 _VISA_RE = re.compile(r"^vus?\b", re.IGNORECASE)
 _CONSIDERANT_RE = re.compile(r"^(?:consid[ée]rant|attendu que)\b", re.IGNORECASE)
 _ARTICLE_RE = re.compile(rf"^(?:Article|ARTICLE|Art\.)\s*(?:\d+|1er|premier|PREMIER|[IVX]+)\s*(?:[:.\-{_DASHES})]|$)")
-_BULLET_RE = re.compile(
-    rf"^(?:[-{_DASHES}\u2022\u25cf\u25aa\u25e6*\u00bb\u00b7]|\d{{1,2}}\s*°\s*\)?|\d{{1,2}}\s*[-).]|[a-z]\))"
-)
+_BULLET_RE = re.compile(rf"^(?:[-{_DASHES}•●▪◦*»·]|\d{{1,2}}\s*°\s*\)?|\d{{1,2}}\s*[-).]|[a-z]\))")
 _PAGE_NUMBER_RE = re.compile(r"^(?:page\s*)?\d{1,3}(?:\s*(?:/|sur)\s*\d{1,3})?$", re.IGNORECASE)
-_SENTENCE_END = (".", "!", "?", ";", ":", "\u2026")
-_SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?;\u2026])\s+(?=\S)")
+_SENTENCE_END = (".", "!", "?", ";", ":", "…")
+_SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?;…])\s+(?=\S)")
 
 
 @dataclass
@@ -144,16 +143,34 @@ def _is_upper(text: str, min_letters: int = 2) -> bool:
     return upper + lower >= min_letters and upper >= 0.85 * (upper + lower)
 
 
-def _title_like(rest: str, separator: str, next_line: _Line | None) -> bool:
+def _title_like(rest: str, separator: str, next_line: _Line | None, *, lettered: bool = False) -> bool:
     """After "3." or "B)": a short title, not the first line of a numbered sentence."""
     if not rest or not (rest[0].isupper() or rest[0] in "«\"'"):
         return False
-    if rest[-1] in ",;«(" or len(rest) > (160 if separator == "/" else 100):
+    if rest[-1] in ",;«(" or len(rest) > (160 if separator == "/" or lettered else 100):
         return False
-    if separator == "/":
-        return True  # "3/ Délibération …": never a list item in these documents
+    if separator == "/" or lettered:
+        return True  # "3/ Délibération …", "B) Mise en place …": never list items in these documents
     wrapped = next_line is not None and not next_line.blank_before and next_line.text[:1].islower()
     return ", " not in rest and len(rest.split()) <= 12 and not wrapped
+
+
+def _capital_title(line: _Line, previous: _Line | None) -> bool:
+    """A short line in capitals that stands apart: capitals inside a run of capitals are a list or a table."""
+    text = line.text
+    if not _is_upper(text, 8) or ", " in text or text.endswith((",", ";")) or len(text) > 120:
+        return False
+    if " " not in text and len(text) < 12:
+        return False
+    apart = line.blank_before or previous is None or previous.text.endswith(_SENTENCE_END)
+    return apart or previous.kind in (HEADING, VOTE)
+
+
+def _vote_goes_on(line: _Line, previous: _Line | None) -> bool:
+    """The second line of a vote written in capitals that wrapped at the margin."""
+    if previous is None or previous.kind != VOTE or previous.text.endswith(_SENTENCE_END):
+        return False
+    return _is_upper(line.text) and (not line.blank_before or len(previous.text) >= 80)
 
 
 def _classify(line: _Line, previous: _Line | None, next_line: _Line | None) -> None:
@@ -168,8 +185,10 @@ def _classify(line: _Line, previous: _Line | None, next_line: _Line | None) -> N
     elif (match := _NUMBERED_RE.match(text)) and _title_like(match[3], match[2], next_line):
         style = "arabic" if match[1][0].isdigit() else "roman"
         line.kind, line.rank, line.family = HEADING, NUMBERED, style + match[2].strip()
-    elif (match := _LETTERED_RE.match(text)) and _title_like(match[3], match[2], next_line):
+    elif (match := _LETTERED_RE.match(text)) and _title_like(match[3], match[2], next_line, lettered=True):
         line.kind, line.rank, line.family = HEADING, LETTERED, "letter" + match[2].strip()
+    elif _vote_goes_on(line, previous):
+        line.kind = VOTE
     elif len(text) <= 120 and _DECISION_RE.match(text):
         line.kind = DECISION
     elif _VISA_RE.match(text):
@@ -180,11 +199,8 @@ def _classify(line: _Line, previous: _Line | None, next_line: _Line | None) -> N
         line.kind = ARTICLE
     elif _BULLET_RE.match(text):
         line.kind = BULLET
-    elif _is_upper(text, 8) and ", " not in text and len(text) <= 120 and (" " in text or len(text) >= 12):
-        # A title stands apart: capitals inside a run of capitals (a list, a table) are no title.
-        apart = line.blank_before or previous is None or previous.text.endswith(_SENTENCE_END)
-        if apart or previous.kind in (HEADING, VOTE):
-            line.kind, line.rank, line.family = HEADING, UPPERCASE, "upper"
+    elif _capital_title(line, previous):
+        line.kind, line.rank, line.family = HEADING, UPPERCASE, "upper"
 
 
 def _read_lines(pages: list[tuple[int, str]]) -> list[_Line]:
@@ -234,7 +250,9 @@ def _heading_end(lines: list[_Line], start: int) -> int:
         if line.kind in (HEADER, FOOTER, VOTE):
             break
         title = end == start + 1 and first.bare and line.kind in (TEXT, HEADING) and len(line.text) <= 150
-        capitals = (line.kind == TEXT or (line.kind == HEADING and line.rank == UPPERCASE)) and _is_upper(line.text)
+        dash_led = line.kind == BULLET and not lines[end - 1].text.endswith(":")  # "– BUDGET ANNEXE", not a list
+        plain = line.kind == TEXT or dash_led or (line.kind == HEADING and line.rank == UPPERCASE)
+        capitals = plain and _is_upper(line.text)
         wrapped = not line.blank_before and line.text[:1].islower() and not lines[end - 1].text.endswith(_SENTENCE_END)
         if not (title or capitals or wrapped):
             break
@@ -291,11 +309,11 @@ def _sections(lines: list[_Line]) -> list[tuple[list[str], list[_Line]]]:
         end, rank, family = blocks[index], lines[index].rank, lines[index].family
         title = " ".join(x.text for x in lines[index:end])
         if len(title) > MAX_HEADING_CHARS:
-            title = title[:MAX_HEADING_CHARS].rsplit(" ", 1)[0] + "\u2026"
+            title = title[:MAX_HEADING_CHARS].rsplit(" ", 1)[0] + "…"
         families = [f for f, _, _ in open_headings]
         if family in families:
             del open_headings[families.index(family) :]
-        while open_headings and open_headings[-1][1] > rank:
+        while rank <= OBJET and open_headings and open_headings[-1][1] > rank:
             open_headings.pop()
         open_headings.append((family, rank, title))
         for line in lines[index:end]:
@@ -539,7 +557,7 @@ def chunk_pages(
     pages: list[tuple[int, str]], *, title: str = "", max_tokens: int = 220, overlap_tokens: int = 40
 ) -> list[ChunkDraft]:
     """Chunks of at most `max_tokens` (as `count_tokens` counts) in reading order, each with its
-    heading path (title, agenda item, sub-item joined by HEADING_SEPARATOR; or the title alone) and the pages it spans.
+    heading path ("title › agenda item › sub-item", or the title alone) and the pages it spans.
 
     Only a single word longer than `max_tokens` makes a longer chunk. Whitespace inside a line is
     collapsed; lines are joined with newlines."""

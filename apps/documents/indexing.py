@@ -53,7 +53,7 @@ def _index(run: JobRun, document: Document) -> dict:
     vectors = []
     for start in range(0, len(drafts), EMBED_BATCH):
         run.progress(35 + int(55 * start / len(drafts)), f"Calcul des plongements : {start} / {len(drafts)} passages")
-        vectors.extend(embedder.embed_passages([d.text for d in drafts[start:start + EMBED_BATCH]]))
+        vectors.extend(embedder.embed_passages([embedding_text(d) for d in drafts[start:start + EMBED_BATCH]]))
     run.progress(92, "Enregistrement dans l'index…")
     with run.tenant():
         Chunk.objects.filter(document_id=document.pk).delete()
@@ -73,6 +73,13 @@ def _index(run: JobRun, document: Document) -> dict:
     return {"chunks": len(drafts), "pages": updates["page_count"], "message": message[:480]}
 
 
+def embedding_text(chunk) -> str:
+    """What the embedder reads: the agenda item gives a passage its subject ("3. Tarifs…")."""
+    if chunk.heading and not chunk.text.startswith(chunk.heading.rsplit(" › ", 1)[-1]):
+        return f"{chunk.heading}\n{chunk.text}"
+    return chunk.text
+
+
 def reembed_outdated(run: JobRun) -> dict:
     """Re-embed this authority's chunks computed by another model (after EMBEDDINGS_* changed)."""
     embedder = get_embedder()
@@ -82,12 +89,13 @@ def reembed_outdated(run: JobRun) -> dict:
     while True:
         with run.tenant():
             batch = list(Chunk.objects.exclude(embedding_model=embedder.model_id).order_by("pk")
-                         .values_list("pk", "text")[:EMBED_BATCH * 4])
+                         .only("pk", "heading", "text")[:EMBED_BATCH * 4])
         if not batch:
             break
-        vectors = embedder.embed_passages([text for _, text in batch])
+        vectors = embedder.embed_passages([embedding_text(chunk) for chunk in batch])
         with run.tenant():
-            for (pk, _), vector in zip(batch, vectors, strict=True):
+            for chunk, vector in zip(batch, vectors, strict=True):
+                pk = chunk.pk
                 Chunk.objects.filter(pk=pk).update(embedding=vector, embedding_model=embedder.model_id)
         done += len(batch)
         run.progress(int(100 * done / max(total, 1)), f"{done} / {total} passages recalculés")

@@ -1,8 +1,6 @@
 """Chunking: legal units are never cut, agenda items head their chunks, pages, limits and overlap hold,
 on small délibérations written here and on the real Avranches and Couthenans minutes."""
 
-# ruff: noqa: RUF001  (French typography is the subject here: en dashes, typographic apostrophes, angle quotes)
-
 import functools
 import itertools
 import re
@@ -18,7 +16,7 @@ SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 AVRANCHES_TEXTS = sorted((SHARED_DATA / "proces-verbaux").glob("*.txt"))
 COUTHENANS = SHARED_DATA / "pdf-couthenans"
 # Agenda items as a plain pattern finds them ("2017.07.04 - 2", "QUESTION No 2"); OCR-mangled ones escape it.
-AGENDA_ITEM = re.compile(r"^\s*(?:\d{4}\.\d{2}\.\d{2}\s*[-\u2013]\s*\d|QUESTION N)", re.MULTILINE)
+AGENDA_ITEM = re.compile(r"^\s*(?:\d{4}\.\d{2}\.\d{2}\s*[-–]\s*\d|QUESTION N)", re.MULTILINE)
 
 VOTE = "LE CONSEIL MUNICIPAL, A L’UNANIMITE, ACCEPTE CETTE PROPOSITION"
 VISAS = [
@@ -309,6 +307,8 @@ def test_invalid_budgets_are_refused():
 def test_same_input_gives_same_output():
     pages = [(1, "\n".join(["1/ Voirie", *prose(30), *VISAS, "DÉCIDE :", *ARTICLES, VOTE])), (2, "\n".join(prose(9)))]
     assert chunk_pages(pages, title="Séance") == chunk_pages(list(pages), title="Séance")
+    real = list(avranches_pages(AVRANCHES_TEXTS[0]))
+    assert chunk_pages(real, max_tokens=150) == chunk_pages(real, max_tokens=150)
 
 
 # --- token estimate ---------------------------------------------------------------------------------

@@ -30,7 +30,7 @@ needs_ocr = pytest.mark.skipif(not ocr_available(), reason="tesseract with Frenc
 
 # Phrases read in the originals: they must come out whole (accents, hyphens, superscripts rejoined).
 EXPECTED_PHRASES = {
-    "CR_reunion_20210129.pdf": ["Convention de mise à disposition de personnel", "ADOPTÉ à l’unanimité"],  # noqa: RUF001
+    "CR_reunion_20210129.pdf": ["Convention de mise à disposition de personnel", "ADOPTÉ à l’unanimité"],
     "CR_reunion_20210604.pdf": ["Conseil municipal du 4 juin 2021", "Vote : 14 pour / 0 contre / 0 abstention"],
     "CR_reunion_20220121.pdf": ["Anne-Marie MUNINGER", "13 votes pour 1 abstention"],
     "CR_conseil_municipal_07_10_2022.pdf": ["au plus tard le 1er janvier 2024", "13 votes pour"],
@@ -136,7 +136,7 @@ def test_line_structure_of_a_deliberation_is_kept():
 def test_running_headers_footers_and_page_numbers_are_removed():
     pages = [
         f"Commune de Couthenans\nCompte rendu du conseil municipal du 4 juin 2021\nPage {n} / 4\n"
-        f"Article {n} : texte de la page {n}.\n1{n} votes pour\nCM – 04.06.2021\n{n}"  # noqa: RUF001
+        f"Article {n} : texte de la page {n}.\n1{n} votes pour\nCM – 04.06.2021\n{n}"
         for n in range(1, 5)
     ]
     assert clean_pages(pages) == [f"Article {n} : texte de la page {n}.\n1{n} votes pour" for n in range(1, 5)]
@@ -249,7 +249,7 @@ def test_avranches_minutes_keep_their_form_feed_pages_without_footers():
     assert "PROCES VERBAL DE LA RÉUNION DU CONSEIL MUNICIPAL" in result.pages[0].text
     for page in result.pages[1:]:
         lines = page.text.split("\n")
-        assert "CM – 04.07.2017" not in lines  # noqa: RUF001
+        assert "CM – 04.07.2017" not in lines
         assert str(page.number) not in lines[-2:]
 
 
@@ -379,7 +379,7 @@ def test_markdown_loses_its_markup_but_keeps_its_lines(tmp_path):
 def test_text_files_in_the_encodings_of_french_offices(tmp_path, encoding):
     text = "Procès-verbal de la séance\nL'assemblée délibère ; à l'unanimité.\nArticle 1er : adopté.\n"
     if encoding == "cp1252":
-        text += "Coût : 1 200 € – l’œuvre\n"  # noqa: RUF001
+        text += "Coût : 1 200 € – l’œuvre\n"
     path = tmp_path / "pv.txt"
     path.write_bytes(text.encode(encoding))
 

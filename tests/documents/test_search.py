@@ -11,7 +11,7 @@ from apps.documents.services import add_uploads
 from apps.tenants.context import tenant_context
 from apps.tenants.models import Membership
 
-from .conftest import AVRANCHES, COUTHENANS, upload
+from .conftest import AVRANCHES, COUTHENANS, excerpt, upload
 
 pytestmark = pytest.mark.django_db
 
@@ -28,8 +28,8 @@ def index(authority, files, run_on_commit, **fields):
 
 @pytest.fixture
 def corpora(authority, other_authority, run_on_commit):
-    index(authority, [upload(AVRANCHES / "avranches_CM04.07.2017_-_PV.txt"),
-                      upload(AVRANCHES / "avranches_CM15.12.14_-_PV.txt")], run_on_commit,
+    index(authority, [excerpt(AVRANCHES / "avranches_CM04.07.2017_-_PV.txt"),
+                      excerpt(AVRANCHES / "avranches_CM15.12.14_-_PV.txt")], run_on_commit,
           kind=Document.Kind.PROCES_VERBAL)
     index(other_authority, [SimpleUploadedFile("b.txt", SECRET_B.encode())], run_on_commit)
 
@@ -96,7 +96,7 @@ def test_filters_by_kind_date_and_collection(authority, run_on_commit):
 
 def test_search_page_links_to_the_page_of_the_document(corpora, authority, member, client_for):
     client = client_for(member(authority, role=Membership.Role.READER))
-    page = client.get("/recherche/", {"q": "compte administratif"}).content.decode()
+    page = client.get("/recherche/", {"q": "élection des délégués suppléants"}).content.decode()
     assert "passage" in page and "#page-" in page
     assert client.get("/recherche/", {"q": "   "}).status_code == 200
 
