@@ -10,12 +10,19 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
-def setup_django(database: str) -> None:
-    """Point Django at `database` (created if missing) as the RLS-bound role, migrate it, set up."""
+def setup_django(database: str, *, copy_of: str = "") -> None:
+    """Point Django at `database` as the RLS-bound role, migrate it, set up.
+
+    A missing database is created, as a copy of `copy_of` when that one exists (saves re-indexing).
+    """
     sys.path.insert(0, str(ROOT))
     if not os.environ.get("DATABASE_URL"):
         from config.localstack import APP_ROLE, ensure_postgres
 
+        pg = ensure_postgres()
+        exists = "SELECT 1 FROM pg_database WHERE datname = '%s'"
+        if copy_of and not pg.psql(exists % database).strip() and pg.psql(exists % copy_of).strip():
+            pg.psql(f'CREATE DATABASE "{database}" TEMPLATE "{copy_of}"')
         pg = ensure_postgres(database)
         os.environ["DATABASE_URL"] = pg.url(user=APP_ROLE, database=database)
         os.environ["DATABASE_OWNER_URL"] = pg.url(user="postgres", database=database)

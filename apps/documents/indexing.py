@@ -46,7 +46,8 @@ def _index(run: JobRun, document: Document) -> dict:
     extracted = extract(document.file.path, filename=document.original_filename,
                         max_pages=settings.DOCUMENT_MAX_PAGES)
     run.progress(30, "Découpage en passages…")
-    drafts = chunk_pages([(page.number, page.text) for page in extracted.pages], title=document.title)
+    drafts = chunk_pages([(page.number, page.text) for page in extracted.pages], title=document.title,
+                         max_tokens=settings.CHUNK_MAX_TOKENS, overlap_tokens=settings.CHUNK_OVERLAP_TOKENS)
     if not drafts:
         raise JobError("Aucun texte exploitable dans ce document.")
     embedder = get_embedder()
@@ -95,8 +96,7 @@ def reembed_outdated(run: JobRun) -> dict:
         vectors = embedder.embed_passages([embedding_text(chunk) for chunk in batch])
         with run.tenant():
             for chunk, vector in zip(batch, vectors, strict=True):
-                pk = chunk.pk
-                Chunk.objects.filter(pk=pk).update(embedding=vector, embedding_model=embedder.model_id)
+                Chunk.objects.filter(pk=chunk.pk).update(embedding=vector, embedding_model=embedder.model_id)
         done += len(batch)
         run.progress(int(100 * done / max(total, 1)), f"{done} / {total} passages recalculés")
     return {"chunks": done, "message": f"{done} passages recalculés avec {embedder.model_id}."}

@@ -16,6 +16,8 @@ from .query_text import normalise_query
 from .vector_query import nearest_chunks
 
 CANDIDATES = 50
+BM25_K1, BM25_B = 1.2, 0.75
+HEADING_BONUS = 1  # a word of the agenda item's title counts twice
 RRF_K = 60
 # Weights of the two rankings in the fusion, tuned on bench/retrieval (see its README).
 FULLTEXT_WEIGHT = 1.0
@@ -90,25 +92,57 @@ class SearchResults:
 
 
 def fulltext_candidates(authority_id: int, query: str, filters: SearchFilters, limit: int) -> list[tuple[int, float]]:
-    """Chunks matching any significant word of the query, best `ts_rank` first."""
+    """Okapi BM25 over the authority's chunks, computed in SQL from the stored tsvectors.
+
+    PostgreSQL's ts_rank ignores how rare a word is; on minutes where "conseil" or "commune" are on
+    every page, that buries the passage holding the rare words of the question. Document
+    frequencies come from the GIN index, per authority, at query time.
+    """
     condition, params = filters.sql(authority_id)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            WITH q AS (SELECT {_OR_QUERY} AS query)
-            SELECT c.id, ts_rank(c.search_vector, q.query, 1) AS rank
-            FROM documents_chunk c, q
-            WHERE c.authority_id = %s AND c.search_vector @@ q.query AND {condition}
-            ORDER BY rank DESC, c.id LIMIT %s
+            WITH terms AS (
+                SELECT DISTINCT word FROM unnest(tsvector_to_array(to_tsvector('{FULLTEXT_CONFIG}', %s))) AS word
+            ),
+            stats AS (
+                SELECT count(*) AS n, greatest(avg(token_count), 1) AS avg_len
+                FROM documents_chunk WHERE authority_id = %s
+            ),
+            idf AS (
+                SELECT t.word, ln(1 + (s.n - df.n + 0.5) / (df.n + 0.5)) AS weight
+                FROM terms t CROSS JOIN stats s
+                CROSS JOIN LATERAL (
+                    SELECT count(*) AS n FROM documents_chunk c
+                    WHERE c.authority_id = %s AND c.search_vector @@ quote_literal(t.word)::tsquery
+                ) df
+                WHERE df.n > 0
+            ),
+            query AS (
+                SELECT to_tsquery('{FULLTEXT_CONFIG}', string_agg(quote_literal(word), ' | ')) AS q FROM idf
+            )
+            SELECT c.id,
+                   sum(idf.weight * tf * {BM25_K1 + 1} / (tf + {BM25_K1} * (1 - {BM25_B} + {BM25_B} *
+                       greatest(c.token_count, 1) / stats.avg_len))) AS score
+            FROM query, stats, documents_chunk c
+            CROSS JOIN LATERAL (
+                SELECT u.lexeme, array_length(u.positions, 1)
+                       + {HEADING_BONUS} * (SELECT count(*) FROM unnest(u.weights) w WHERE w = 'A') AS tf
+                FROM unnest(c.search_vector) u
+            ) words
+            JOIN idf ON idf.word = words.lexeme
+            WHERE c.authority_id = %s AND c.search_vector @@ query.q AND {condition}
+            GROUP BY c.id
+            ORDER BY score DESC, c.id
+            LIMIT %s
             """,
-            [query, authority_id, *params, limit],
+            [query, authority_id, authority_id, authority_id, *params, limit],
         )
-        return cursor.fetchall()
+        return [(row[0], float(row[1])) for row in cursor.fetchall()]
 
 
-# Any word of the query may match (plainto_tsquery would require all of them).
-_OR_QUERY = (f"coalesce(nullif(replace(plainto_tsquery('{FULLTEXT_CONFIG}', %s)::text, ' & ', ' | '), ''), "
-             "'''''')::tsquery")
+# Any word of the query may match (plainto_tsquery would require all of them): used to highlight.
+_OR_QUERY = f"replace(plainto_tsquery('{FULLTEXT_CONFIG}', %s)::text, ' & ', ' | ')::tsquery"
 
 
 def vector_candidates(authority_id: int, query: str, filters: SearchFilters, limit: int) -> list[tuple[int, float]]:

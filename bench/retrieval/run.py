@@ -7,6 +7,7 @@ vector and hybrid search, on one authority's corpus and on a corpus mixed with o
 
 import argparse
 import json
+import os
 import re
 import sys
 import time
@@ -59,6 +60,7 @@ def build_corpus(smoke: bool, answerable, mixed: bool):
         p.name for p in MINUTES.glob("*.txt"))
     main = authority("bench-avranches", "Ville d'Avranches (banc d'essai)")
     with tenant_context(main.pk):
+        Document.objects.exclude(state=Document.State.INDEXED).delete()  # left by an interrupted run
         missing = [f for f in files if not Document.objects.filter(original_filename=f).exists()]
     if missing:
         index_files(main, [MINUTES / f for f in missing], kind=Document.Kind.PROCES_VERBAL)
@@ -131,7 +133,9 @@ def main() -> int:
                 return 1
         return 0
     mixed = args.corpus == "mixed"
-    setup_django(f"registre_bench_{'smoke_' if args.smoke else ''}{args.corpus}")
+    chunking = f"c{os.environ.get('CHUNK_MAX_TOKENS', '380')}"
+    prefix = f"registre_bench_{'smoke_' if args.smoke else ''}{chunking}_"
+    setup_django(prefix + args.corpus, copy_of=prefix + "single" if mixed else "")
     answerable, unanswerable = load_questions(args.smoke)
     started = time.perf_counter()
     main_authority, others = build_corpus(args.smoke, answerable, mixed)

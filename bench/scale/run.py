@@ -35,7 +35,19 @@ THEMES, W_TOPIC = 20, 0.7
 W_TENANT, W_DOCUMENT, W_CHUNK = 0.4, 0.7, 0.6
 COLLECTIONS_PER_TENANT = 5
 MEAN_CHUNKS_PER_DOCUMENT = 12
-WORDS = ["conseil", "municipal", "délibération", "budget", "commune", "maire", "adjoint", "séance", "ordre", "du", "jour", "vote", "unanimité", "subvention", "association", "école", "cantine", "voirie", "travaux", "marché", "public", "urbanisme", "permis", "de", "construire", "plan", "local", "assainissement", "eau", "potable", "intercommunalité", "taxe", "foncière", "tarif", "salle", "des", "fêtes", "personnel", "territorial", "emploi", "saisonnier", "cimetière", "concession", "église", "patrimoine", "bibliothèque", "transport", "scolaire", "périscolaire", "crèche", "déchets", "collecte", "tri", "recyclage", "éclairage", "énergie", "rénovation", "bâtiment", "communal", "accessibilité", "sécurité", "police", "stationnement", "environnement", "forêt", "agriculture", "tourisme", "camping", "sport", "stade", "gymnase", "culture", "fête", "locale", "jumelage", "aide", "sociale", "CCAS", "logement", "social", "lotissement", "acquisition", "cession", "parcelle", "emprunt", "investissement", "fonctionnement", "compte", "administratif", "décision", "modificative", "amortissement", "convention", "avenant", "préfecture"]
+WORDS = [  # vocabulary of the filler text (only its length and compressibility matter)
+    "conseil", "municipal", "délibération", "budget", "commune", "maire", "adjoint", "séance", "ordre", "du",
+    "jour", "vote", "unanimité", "subvention", "association", "école", "cantine", "voirie", "travaux", "marché",
+    "public", "urbanisme", "permis", "de", "construire", "plan", "local", "assainissement", "eau", "potable",
+    "intercommunalité", "taxe", "foncière", "tarif", "salle", "des", "fêtes", "personnel", "territorial",
+    "emploi", "saisonnier", "cimetière", "concession", "église", "patrimoine", "bibliothèque", "transport",
+    "scolaire", "périscolaire", "crèche", "déchets", "collecte", "tri", "recyclage", "éclairage", "énergie",
+    "rénovation", "bâtiment", "communal", "accessibilité", "sécurité", "police", "stationnement",
+    "environnement", "forêt", "agriculture", "tourisme", "camping", "sport", "stade", "gymnase", "culture",
+    "fête", "locale", "jumelage", "aide", "sociale", "CCAS", "logement", "social", "lotissement", "acquisition",
+    "cession", "parcelle", "emprunt", "investissement", "fonctionnement", "compte", "administratif", "décision",
+    "modificative", "amortissement", "convention", "avenant", "préfecture",
+]
 
 
 @dataclass(frozen=True)
@@ -255,8 +267,8 @@ def build(url: str, p: Params, table: str, *, maintenance_work_mem: str, build_w
             stop.set()
         print(f"Built {table}: {_phases_text(phases)}")
         sizes = conn.execute(f"""SELECT pg_size_pretty(pg_relation_size('{table}')),
-            pg_size_pretty(pg_total_relation_size(reltoastrelid)),
-            pg_size_pretty(pg_relation_size('{table}_hnsw')) FROM pg_class WHERE oid = '{table}'::regclass""").fetchone()
+            pg_size_pretty(pg_total_relation_size(reltoastrelid)), pg_size_pretty(pg_relation_size('{table}_hnsw'))
+            FROM pg_class WHERE oid = '{table}'::regclass""").fetchone()
         print(f"Sizes: heap {sizes[0]}, TOAST {sizes[1]}, HNSW index {sizes[2]}")
 
 
@@ -274,7 +286,8 @@ def size_classes(p: Params, small_max: int, large_min: int, per_class: int) -> l
     classes = []
     for name, low, high in bounds:
         members = [int(t) for t in np.flatnonzero((sizes >= low) & (sizes <= high))]
-        picks = sorted({members[int(round(i))] for i in np.linspace(0, len(members) - 1, per_class)}) if members else []
+        spread = np.linspace(0, len(members) - 1, per_class) if members else []
+        picks = sorted({members[round(i)] for i in spread})
         classes.append((name, picks))
     return classes
 
@@ -282,57 +295,60 @@ def size_classes(p: Params, small_max: int, large_min: int, per_class: int) -> l
 def strategies(table: str, k: int):
     common = {"table": table, "k": k}
     return {
-        "a. naive HNSW post-filter": lambda cur, a, q, n: vector_query.index_nearest(
+        "a. naive HNSW post-filter": lambda cur, a, q: vector_query.index_nearest(
             cur, authority_id=a, query_vector=q, iterative_scan="off", ef_search=40, **common),
-        "b. exact scan": lambda cur, a, q, n: vector_query.exact_nearest(cur, authority_id=a, query_vector=q, **common),
-        "c. iterative scan alone": lambda cur, a, q, n: vector_query.index_nearest(
+        "b. exact scan": lambda cur, a, q: vector_query.exact_nearest(cur, authority_id=a, query_vector=q, **common),
+        "c. iterative scan alone": lambda cur, a, q: vector_query.index_nearest(
             cur, authority_id=a, query_vector=q, **common),
-        "d. nearest_chunks": lambda cur, a, q, n: vector_query.nearest_chunks(
+        "d. nearest_chunks": lambda cur, a, q: vector_query.nearest_chunks(
             cur, authority_id=a, query_vector=q, **common),
     }
 
 
 def measure(url: str, p: Params, table: str, *, queries: int, k: int, small_max: int, large_min: int,
             per_class: int, per_tenant: bool) -> list[dict]:
+    """Each strategy gets its own queries (same tenants, same distribution), so that none of them
+    is timed on index and heap pages that another strategy has just read for the same query."""
     model, sizes = Embeddings(p), tenant_sizes(p)
     docs = _documents(p, np.random.default_rng([p.seed, 1]), model.mixtures)  # the same draws as load()
     plans = strategies(table, k)
     results = []
     with psycopg.connect(url) as conn:
-        conn.execute("SELECT 1").fetchone()
-        conn.commit()
-        for class_name, tenants in size_classes(p, small_max, large_min, per_class):
+        for class_index, (class_name, tenants) in enumerate(size_classes(p, small_max, large_min, per_class)):
             if not tenants:
                 results.append({"class": class_name, "tenants": [], "rows": (0, 0), "by_plan": {}})
                 continue
-            tenant_of_query = np.array([tenants[i % len(tenants)] for i in range(queries)])
-            warm_up = model.queries(np.random.default_rng([p.seed, 3, len(results)]), tenant_of_query[:10], docs)
-            vectors = model.queries(np.random.default_rng([p.seed, 2, len(results)]), tenant_of_query, docs)
-            for i, vector in enumerate(warm_up):
+            authority = np.array([tenants[i % len(tenants)] for i in range(queries)]) + 1
+            for i, vector in enumerate(model.queries(np.random.default_rng([p.seed, 3, class_index]),
+                                                     authority[:10] - 1, docs)):  # warm-up, not timed
                 for plan in plans.values():
                     with conn.transaction():
-                        plan(conn.cursor(), int(tenant_of_query[i]) + 1, vector, None)
+                        plan(conn.cursor(), int(authority[i]), vector)
+            vectors = model.queries(np.random.default_rng([p.seed, 2, class_index]),
+                                    np.tile(authority - 1, len(plans)), docs)
+            literals = {name: [vector_query.vector_literal(v) for v in vectors[j * queries:(j + 1) * queries]]
+                        for j, name in enumerate(plans)}
+            with conn.transaction():  # ground truth first: no timed query runs right after its exact scan
+                truths = {name: [{row[0] for row in vector_query.exact_nearest(
+                    conn.cursor(), authority_id=int(authority[i]), query_vector=literal, k=k, table=table)}
+                    for i, literal in enumerate(literals[name])] for name in plans}
             samples = {name: [] for name in plans}
-            for i, vector in enumerate(vectors):
-                authority = int(tenant_of_query[i]) + 1
-                literal = vector_query.vector_literal(vector)
-                with conn.transaction():
-                    truth = [row[0] for row in vector_query.exact_nearest(
-                        conn.cursor(), authority_id=authority, query_vector=literal, k=k, table=table)]
-                names = list(plans)
+            names = list(plans)
+            for i in range(queries):
                 for name in names[i % len(names):] + names[:i % len(names)]:  # rotate: spread the noise
                     started = time.perf_counter()
                     with conn.transaction():
-                        found = plans[name](conn.cursor(), authority, literal, None)
+                        found = plans[name](conn.cursor(), int(authority[i]), literals[name][i])
                     elapsed = (time.perf_counter() - started) * 1000
-                    recall = len({row[0] for row in found} & set(truth)) / max(1, len(truth))
-                    samples[name].append((authority, recall, elapsed))
+                    truth = truths[name][i]
+                    recall = len({row[0] for row in found} & truth) / max(1, len(truth))
+                    samples[name].append((int(authority[i]), recall, elapsed))
+            by_tenant = {name: {a: _summary([x for x in xs if x[0] == a]) for a in sorted({x[0] for x in xs})}
+                         for name, xs in samples.items()} if per_tenant else {}
             results.append({"class": class_name, "tenants": [t + 1 for t in tenants],
                             "rows": (int(sizes[tenants].min()), int(sizes[tenants].max())),
-                            "by_plan": {name: _summary(s) for name, s in samples.items()},
-                            "by_tenant": {name: {a: _summary([s for s in ss if s[0] == a]) for a in
-                                                 sorted({s[0] for s in ss})} for name, ss in samples.items()}
-                            if per_tenant else {}})
+                            "by_plan": {name: _summary(xs) for name, xs in samples.items()},
+                            "by_tenant": by_tenant})
     return results
 
 
@@ -345,7 +361,8 @@ def _summary(samples: list[tuple[int, float, float]]) -> dict:
 
 def print_table(results: list[dict], k: int, sizes: np.ndarray) -> None:
     print(f"\nRecall@{k} against exact search, latency per query (ms, client side, incl. transaction)")
-    header = f"{'class':<7} {'tenants (rows)':<22} {'strategy':<27} {'recall':>7} {'min':>5} {'p50 ms':>7} {'p95 ms':>7}"
+    header = (f"{'class':<7} {'tenants (rows)':<22} {'strategy':<27} {'recall':>7} {'min':>5} "
+              f"{'p50 ms':>7} {'p95 ms':>7}")
     print(header)
     print("-" * len(header))
     for r in results:

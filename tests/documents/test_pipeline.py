@@ -144,3 +144,12 @@ def test_reader_cannot_upload(authority, member, client_for):
 
     reader = client_for(member(authority, role=Membership.Role.READER))
     assert reader.post("/documents/", {"files": [upload(PDF)]}).status_code == 403
+
+
+def test_a_document_over_the_page_limit_fails_and_says_the_limit(authority, agent_client, run_on_commit, settings):
+    settings.DOCUMENT_MAX_PAGES = 1
+    with run_on_commit():
+        agent_client.post("/documents/", {"files": [upload(PDF)]})
+    document = in_tenant(authority, lambda: Document.objects.get())
+    assert document.state == Document.State.FAILED
+    assert "1" in document.error and "page" in document.error

@@ -148,6 +148,17 @@ def test_iterative_scan_finds_a_minority_authority_that_the_plain_index_scan_los
     assert np.mean(plain) < 10  # the post-filter drops most of the 10 nearest found: the index plan is in use
 
 
+def test_index_plan_returns_nearest_first_beyond_the_first_few_rows(conn, table, data):
+    """relaxed_order hands rows back roughly sorted; the re-sort must not be planned away."""
+    name, _ = table
+    for vector in data.draw(LARGE, 20):
+        # with ef_search 40, 50 rows take several batches of the scan: about a third come back inverted
+        found = index_nearest(conn.cursor(), authority_id=LARGE, query_vector=vector, k=50, table=name, ef_search=40)
+        distances = [row[1] for row in found]
+        assert len(found) == 50
+        assert distances == sorted(distances)
+
+
 @pytest.mark.parametrize("tenant_rows", [None, EXACT_SCAN_MAX_ROWS + 1], ids=["exact", "index"])
 @pytest.mark.parametrize("authority", [SMALL, MEDIUM, LARGE])
 def test_never_returns_another_authoritys_chunks(conn, table, data, authority, tenant_rows):
@@ -249,9 +260,9 @@ def test_works_through_djangos_cursor_wrapper(url, table, data, django_db_blocke
 
 
 def test_scale_benchmark_smoke_run_prints_its_table():
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "scale" / "run.py"), "--smoke", "--drop", "--tag", f"pytest{os.getpid()}"],
-        capture_output=True, text=True, timeout=240, cwd=ROOT)
+    command = [sys.executable, str(ROOT / "bench" / "scale" / "run.py"), "--smoke", "--drop",
+               "--tag", f"pytest{os.getpid()}"]  # its own table: concurrent runs do not collide
+    result = subprocess.run(command, capture_output=True, text=True, timeout=240, cwd=ROOT)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "recall" in result.stdout
     for strategy in ("naive HNSW post-filter", "exact scan", "iterative scan alone", "nearest_chunks"):

@@ -1,8 +1,14 @@
 """Create the demo authorities and account (idempotent) and print how to sign in."""
 
+from pathlib import Path
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 
+from apps.documents.models import Collection, Document
+from apps.documents.services import add_uploads
 from apps.jobs.models import Job
 from apps.jobs.services import enqueue_job
 from apps.tenants.context import tenant_context
@@ -16,6 +22,14 @@ DEMO_AUTHORITIES = [
     {"slug": "avranches", "name": "Ville d'Avranches", "kind": Authority.Kind.COMMUNE,
      "contact_email": "mairie@avranches.demo.registre.fr", "role": Membership.Role.AGENT},
 ]
+# Real public minutes beside the repository (../shared/data), indexed by the worker on first run.
+SHARED_DATA = Path(settings.BASE_DIR).parent / "shared" / "data"
+DEMO_DOCUMENTS = {
+    "couthenans": ("Comptes rendus du conseil", Document.Kind.COMPTE_RENDU,
+                   sorted((SHARED_DATA / "pdf-couthenans").glob("*.pdf"))),
+    "avranches": ("Procès-verbaux", Document.Kind.PROCES_VERBAL,
+                  sorted((SHARED_DATA / "proces-verbaux").glob("*.txt"))[-2:]),
+}
 
 
 class Command(BaseCommand):
@@ -38,9 +52,22 @@ class Command(BaseCommand):
                 Membership.objects.get_or_create(authority=authority, user=user, defaults={"role": role})
                 if not Job.objects.exists():
                     enqueue_job(authority=authority, kind="platform.diagnostic", created_by=user)
+                if not Document.objects.exists():
+                    self._add_demo_documents(authority, user)
         self.stdout.write(self.style.SUCCESS(
             f"\nRegistre est prêt : {url}\n"
             f"  Adresse électronique : {DEMO_EMAIL}\n"
             f"  Mot de passe         : {DEMO_PASSWORD}\n"
             f"  Documentation de l'API : {url}api/docs/\n"
         ))
+
+    def _add_demo_documents(self, authority, user):
+        collection_name, kind, paths = DEMO_DOCUMENTS[authority.slug]
+        if not paths:
+            return
+        collection = Collection.objects.create(authority=authority, name=collection_name,
+                                               visibility=Collection.Visibility.PUBLIC)
+        files = [SimpleUploadedFile(path.name, path.read_bytes()) for path in paths]
+        add_uploads(authority=authority, files=files, created_by=user, collection=collection, kind=kind,
+                    source="démonstration")
+        self.stdout.write(f"{authority.name} : {len(files)} documents de démonstration en cours d'indexation.")

@@ -1,0 +1,31 @@
+"""The demo data `make run` creates: idempotent, and the printed credentials work."""
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from apps.documents.models import Document
+from apps.tenants.context import tenant_context
+from apps.tenants.models import Authority
+
+
+@pytest.mark.django_db
+def test_seed_demo_is_idempotent_and_its_credentials_log_in(settings, tmp_path, capsys, monkeypatch,
+                                                            django_capture_on_commit_callbacks):
+    from apps.core.management.commands import seed_demo
+
+    settings.MEDIA_ROOT = tmp_path
+    # Fewer documents than the real demo: the local embedder takes about a second per passage.
+    for slug, (name, kind, paths) in list(seed_demo.DEMO_DOCUMENTS.items()):
+        monkeypatch.setitem(seed_demo.DEMO_DOCUMENTS, slug, (name, kind, paths[:2] if slug == "couthenans" else []))
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo")
+        call_command("seed_demo")
+    output = capsys.readouterr().out
+    email = output.split("Adresse électronique : ")[1].split()[0]
+    password = output.split("Mot de passe         : ")[1].split()[0]
+    assert Client().login(username=email, password=password)
+    couthenans = Authority.objects.get(slug="couthenans")
+    with tenant_context(couthenans.pk):
+        states = list(Document.objects.values_list("state", flat=True))
+    assert len(states) == 2 and set(states) == {"indexed"}
