@@ -12,14 +12,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-# Authorities with at most this many chunks are scanned exactly (recall 1.0). While the embedding is
-# TOASTed, as in documents_chunk, the exact scan costs 3-5 us per chunk (~15-30 ms p95 at this size
-# on the 2-core bench); above it the iterative index scan is cheaper. See bench/scale/README.md.
+# Authorities with at most this many chunks are scanned exactly (recall 1.0). documents_chunk rows
+# outgrow 2 kB, so the embedding is TOASTed and the exact scan costs 3-5 us a chunk: ~20 ms p50 and
+# 27-35 ms p95 at 5,000 on the busy 2-core bench. Around 5k the iterative scan is faster at p50 but
+# has the longer tail; well above, it wins outright. Stored inline (SET STORAGE PLAIN), the exact
+# scan is ~3x cheaper and this could rise to ~15k. Measurements: bench/scale/README.md.
 EXACT_SCAN_MAX_ROWS = 5_000
 
-# Iterative index scan settings, measured by the same bench: recall@10 >= 0.96 for every authority
-# above the threshold; ef_search 100/200/400 differ in recall by less than the query-to-query noise
-# (~0.97-0.98 on average) and cost ~8/10/13 ms p50.
+# Iterative index scan settings, from the same bench: per-authority recall@10 0.94-1.0 (mean ~0.98)
+# above the threshold. ef_search 100, 200 and 400 differ in recall by less than the noise between
+# query samples and cost ~8, 10 and 13 ms p50.
 ITERATIVE_SCAN = "relaxed_order"
 EF_SEARCH = 200
 MAX_SCAN_TUPLES = 20_000
@@ -48,8 +50,8 @@ def nearest_chunks(cursor, *, authority_id: int, query_vector, k: int = 10, tena
         return exact_nearest(cursor, **common)
     found = index_nearest(cursor, **common)
     if len(found) < k:
-        # The scan hit max_scan_tuples before finding k matches (a selective filter): only an
-        # exact scan can tell whether there are more.
+        # The scan stopped at max_scan_tuples before k matches (a selective filter), or fewer
+        # than k chunks match at all: only an exact scan can tell which.
         return exact_nearest(cursor, **common)
     return found
 

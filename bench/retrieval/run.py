@@ -2,7 +2,7 @@
 vector and hybrid search, on one authority's corpus and on a corpus mixed with other authorities.
 
     .venv/bin/python bench/retrieval/run.py            # full evaluation set (~1 min the first time)
-    .venv/bin/python bench/retrieval/run.py --smoke    # 3 documents, for CI
+    .venv/bin/python bench/retrieval/run.py --smoke    # 1 document and its questions, for CI
 """
 
 import argparse
@@ -46,7 +46,7 @@ def load_questions(smoke: bool):
         q["documents"] = q["document"] if isinstance(q["document"], list) else [q["document"]]
         q["quotes"] = q["answer_quote"] if isinstance(q["answer_quote"], list) else [q["answer_quote"]]
     if smoke:
-        files = sorted({d for q in answerable for d in q["documents"]})[:3]
+        files = sorted({d for q in answerable for d in q["documents"]})[:1]
         answerable = [q for q in answerable if set(q["documents"]) <= set(files)]
     return answerable, [q for q in questions if not q["answerable"]]
 
@@ -121,7 +121,7 @@ def evaluate(main, questions, mode: str, k: int = 10):
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--smoke", action="store_true", help="3 documents, a handful of questions (CI)")
+    parser.add_argument("--smoke", action="store_true", help="1 document and its questions (CI)")
     parser.add_argument("--corpus", choices=["single", "mixed", "both"], default="both")
     args = parser.parse_args()
     if args.corpus == "both":  # one database each: Django is set up once per process

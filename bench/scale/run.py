@@ -61,6 +61,7 @@ class Params:
     null_fraction: float
     seed: int
     version: int = GENERATOR_VERSION
+    embedding_storage: str = "plain"  # as documents_chunk (migration 0002): vectors stay in the heap
 
     @property
     def table(self) -> str:
@@ -244,6 +245,7 @@ def build(url: str, p: Params, table: str, *, maintenance_work_mem: str, build_w
                 collection_id bigint NOT NULL, position integer NOT NULL, text text NOT NULL,
                 embedding vector({DIMS}), embedding_model varchar(120)
             ) WITH (autovacuum_enabled = false)""")
+            conn.execute(f"ALTER TABLE {table} ALTER COLUMN embedding SET STORAGE {p.embedding_storage.upper()}")
             started = time.perf_counter()
             print("  load (generate + COPY binary)…", flush=True)
             with conn.transaction():
@@ -393,6 +395,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--text-chars", type=int, default=1200)
     parser.add_argument("--null-fraction", type=float, default=0.005)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--embedding-storage", choices=["plain", "extended"], default="plain",
+                        help="column storage of the embedding (plain keeps it out of TOAST)")
     parser.add_argument("--small-max", type=int, default=1_000, help="largest tenant of the small class (rows)")
     parser.add_argument("--large-min", type=int, default=20_000, help="smallest tenant of the large class (rows)")
     parser.add_argument("--per-class", type=int, default=5, help="tenants sampled per size class")
@@ -414,7 +418,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.exact_scan_max_rows is not None:
         vector_query.EXACT_SCAN_MAX_ROWS = args.exact_scan_max_rows
     p = Params(rows=args.rows, tenants=args.tenants, zipf=args.zipf, zipf_offset=args.zipf_offset,
-               topics=args.topics, text_chars=args.text_chars, null_fraction=args.null_fraction, seed=args.seed)
+               topics=args.topics, text_chars=args.text_chars, null_fraction=args.null_fraction, seed=args.seed,
+               embedding_storage=args.embedding_storage)
     url = ensure_postgres(args.database).url(user="postgres", database=args.database)
     sizes = tenant_sizes(p)
     print(f"{p.rows} rows, {p.tenants} tenants, sizes ~ 1/(rank+{p.zipf_offset:g})^{p.zipf:g}: "

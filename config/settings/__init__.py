@@ -210,6 +210,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "AuthorityKindEnum": "apps.tenants.models.Authority.Kind",
+        "DocumentKindEnum": "apps.documents.models.Document.Kind",
+    },
 }
 
 EMAIL_HOST = env_str("EMAIL_HOST")
