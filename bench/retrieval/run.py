@@ -84,6 +84,7 @@ def fiche_files(count: int) -> list[Path]:
     folder = ROOT / "var" / "bench-fiches"
     folder.mkdir(parents=True, exist_ok=True)
     fiches = json.loads((SHARED_DATA / "fiches" / "service-public-fiches-travail-2018-06.json").read_text())
+    fiches = [fiche for fiche in fiches if fiche.get("text")]  # some entries are folders, without text
     paths = []
     for number, fiche in enumerate(fiches[:count], start=1):
         path = folder / f"fiche-{number:03d}.txt"
@@ -133,7 +134,7 @@ def main() -> int:
                 return 1
         return 0
     mixed = args.corpus == "mixed"
-    chunking = f"c{os.environ.get('CHUNK_MAX_TOKENS', '380')}"
+    chunking = f"c{os.environ.get('CHUNK_MAX_TOKENS', '480')}"
     prefix = f"registre_bench_{'smoke_' if args.smoke else ''}{chunking}_"
     setup_django(prefix + args.corpus, copy_of=prefix + "single" if mixed else "")
     answerable, unanswerable = load_questions(args.smoke)
