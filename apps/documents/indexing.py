@@ -17,7 +17,7 @@ from .extraction import extract
 from .models import Chunk, Document
 
 logger = logging.getLogger(__name__)
-EMBED_BATCH = 32
+EMBED_BATCH = 16  # passages per progress update (the local model takes ~1 s each)
 State = Document.State
 
 

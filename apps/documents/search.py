@@ -4,6 +4,8 @@ Runs inside the caller's tenant context (row-level security) and also names the 
 every query, so that a distributed (Citus) deployment can route it.
 """
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -75,10 +77,7 @@ class Hit:
     score: float
     fulltext_rank: int | None = None
     vector_rank: int | None = None
-
-    @property
-    def page(self) -> int:
-        return self.pages[0] if self.pages else 1
+    page: int = 1  # where the passage's matching words are (a passage may span two pages)
 
     @property
     def kind_label(self) -> str:
@@ -177,7 +176,26 @@ def search(*, authority_id: int, query: str, filters: SearchFilters | None = Non
     hits = _load_hits(authority_id, text, fused, fulltext_ids, vector_ids)
     hits = _rerank(query, hits)
     facets = _facets(hits) if with_facets else {}
-    return SearchResults(query=query, mode=mode, hits=hits[:limit], facets=facets)
+    hits = hits[:limit]
+    _locate_pages(hits, text)
+    return SearchResults(query=query, mode=mode, hits=hits, facets=facets)
+
+
+def _locate_pages(hits: list[Hit], text: str) -> None:
+    """For passages spanning pages, link to the page holding most of the query's words."""
+    spanning = [hit for hit in hits if len(hit.pages) > 1]
+    if not spanning:
+        return
+    words = set(_words(text))
+    pages = dict(Document.objects.filter(pk__in={hit.document_id for hit in spanning}).values_list("pk", "pages"))
+    for hit in spanning:
+        texts = {page["number"]: page["text"] for page in pages.get(hit.document_id, [])}
+        hit.page = max(hit.pages, key=lambda n: (len(words & set(_words(texts.get(n, "")))), -n))
+
+
+def _words(text: str) -> list[str]:
+    plain = unicodedata.normalize("NFKD", text.lower())
+    return re.findall(r"\w{4,}", "".join(c for c in plain if not unicodedata.combining(c)))
 
 
 def _rerank(query: str, hits: list[Hit]) -> list[Hit]:
@@ -214,7 +232,7 @@ def _load_hits(authority_id, text, fused, fulltext_ids, vector_ids) -> list[Hit]
     return [
         Hit(chunk_id=row[0], document_id=row[1], document_title=row[2], kind=row[3], date=row[4], collection=row[5],
             pages=row[6], heading=row[7], text=row[8], snippet=_highlight(row[9]), score=score,
-            fulltext_rank=ft_rank.get(row[0]), vector_rank=vec_rank.get(row[0]))
+            fulltext_rank=ft_rank.get(row[0]), vector_rank=vec_rank.get(row[0]), page=row[6][0] if row[6] else 1)
         for chunk_id, score in fused if (row := rows.get(chunk_id))
     ]
 

@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 def test_killed_worker_mid_document_then_resumed_without_duplicates(authority, tmp_path, settings, media_root):
-    big = (AVRANCHES / "avranches_CM04.07.2017_-_PV.txt").read_text(errors="replace")[:9000]
+    big = (AVRANCHES / "avranches_CM04.07.2017_-_PV.txt").read_text(errors="replace")[:30000]
     log = tmp_path / "worker.log"
     log.touch()
     env = {"MEDIA_ROOT": str(media_root), "CELERY_VISIBILITY_TIMEOUT_SECONDS": "3"}
