@@ -64,7 +64,8 @@ urlpatterns = [
     path("travaux/", jobs_views.job_list, name="jobs"),
     path("travaux/diagnostic/", jobs_views.start_diagnostic, name="jobs-diagnostic"),
     path("travaux/<int:pk>/relancer/", jobs_views.retry, name="job-retry"),
-    path("api/v1/", include(api_urls)),
+    # Namespaced: router names ("document-detail"…) must never shadow the pages' names.
+    path("api/v1/", include((api_urls, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("admin/", admin.site.urls),
