@@ -4,7 +4,6 @@ Chunks are replaced in one short transaction at the end, so a worker killed midw
 previous state intact and a re-run (redelivery, retry, re-index) never duplicates anything.
 """
 
-import logging
 
 from django.utils import timezone
 
@@ -16,7 +15,6 @@ from .embeddings import get_embedder
 from .extraction import extract
 from .models import Chunk, Document
 
-logger = logging.getLogger(__name__)
 EMBED_BATCH = 16  # passages per progress update (the local model takes ~1 s each)
 State = Document.State
 

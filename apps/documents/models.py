@@ -138,7 +138,3 @@ class Chunk(TenantModel):
 
     def __str__(self):
         return f"{self.document} §{self.position}"
-
-    @property
-    def first_page(self):
-        return self.pages[0] if self.pages else 1

@@ -1,6 +1,5 @@
 """Writes on documents: adding files (one, many, a zip), re-indexing, deleting."""
 
-import logging
 import mimetypes
 import zipfile
 from dataclasses import dataclass
@@ -13,9 +12,8 @@ from django.db import IntegrityError, transaction
 from apps.jobs.services import enqueue_job
 
 from .extraction import SUPPORTED_EXTENSIONS
-from .models import Chunk, Collection, Document
+from .models import Collection, Document
 
-logger = logging.getLogger(__name__)
 INDEX_JOB = "documents.index"
 DEFAULT_COLLECTION = "Documents"
 # A zip is refused beyond this total once inflated: protects the disk from zip bombs.
@@ -158,8 +156,3 @@ def delete_document(*, document: Document) -> None:
     storage, name = document.file.storage, document.file.name
     document.delete()
     transaction.on_commit(lambda: storage.delete(name) if name else None)
-
-
-def outdated_chunk_count(model_id: str) -> int:
-    return Chunk.objects.exclude(embedding_model=model_id).count()
-

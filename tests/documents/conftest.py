@@ -1,4 +1,3 @@
-import shutil
 from pathlib import Path
 
 import pytest
@@ -42,9 +41,3 @@ def run_on_commit(django_capture_on_commit_callbacks):
         return django_capture_on_commit_callbacks(execute=True)
 
     return run
-
-
-def copy_to(tmp_path: Path, source: Path, name: str) -> Path:
-    target = tmp_path / name
-    shutil.copy(source, target)
-    return target
