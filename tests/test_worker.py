@@ -29,15 +29,12 @@ def start(authority, kind, **params):
         return enqueue_job(authority=authority, kind=kind, params=params)  # sent when this commits
 
 
-job_state = wait_for_job
-
-
 def test_worker_runs_a_job_to_succeeded_with_visible_progress(worker, authority):
     job = start(authority, "tests.count", steps=5, pause=0.4)
-    midway = job_state(job, until=lambda j: j.state == Job.State.RUNNING and 0 < j.progress < 100)
+    midway = wait_for_job(job, until=lambda j: j.state == Job.State.RUNNING and 0 < j.progress < 100)
     assert midway.message.startswith("Étape")
 
-    done = job_state(job)
+    done = wait_for_job(job)
     assert done.state == Job.State.SUCCEEDED, worker.read_text()[-3000:]
     assert done.progress == 100
     assert done.result["counted"] == 5
@@ -46,21 +43,21 @@ def test_worker_runs_a_job_to_succeeded_with_visible_progress(worker, authority)
 
 
 def test_worker_records_a_failing_job_as_failed_with_its_error(worker, authority):
-    done = job_state(start(authority, "tests.count", steps=1, fail=True))
+    done = wait_for_job(start(authority, "tests.count", steps=1, fail=True))
     assert done.state == Job.State.FAILED
     assert done.error == "Échec voulu par le test."
     assert done.finished_at is not None
 
 
 def test_worker_retries_transient_errors_with_backoff_then_succeeds(worker, authority):
-    done = job_state(start(authority, "tests.count", steps=1, transient_failures=2))
+    done = wait_for_job(start(authority, "tests.count", steps=1, transient_failures=2))
     assert done.state == Job.State.SUCCEEDED, worker.read_text()[-3000:]
     assert done.attempts == 3
     assert done.result["attempt"] == 3
 
 
 def test_worker_runs_the_platform_diagnostic(worker, authority):
-    done = job_state(start(authority, "platform.diagnostic"))
+    done = wait_for_job(start(authority, "platform.diagnostic"))
     assert done.state == Job.State.SUCCEEDED, done.error
     assert done.result["checks"]["database"]["status"] == "ok"
     assert done.result["checks"]["broker"]["status"] == "ok"

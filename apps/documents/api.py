@@ -13,7 +13,7 @@ from . import services
 from .forms import SearchForm
 from .models import Chunk, Collection, Document
 from .search import MODES, search
-from .selectors import documents_with_jobs, filters_from
+from .selectors import collection_name_taken, documents_with_jobs, filters_from
 
 
 class CollectionSerializer(serializers.ModelSerializer):
@@ -23,10 +23,7 @@ class CollectionSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at"]
 
     def validate_name(self, value):
-        duplicates = Collection.objects.filter(name__iexact=value)
-        if self.instance:
-            duplicates = duplicates.exclude(pk=self.instance.pk)
-        if duplicates.exists():
+        if collection_name_taken(value, exclude_pk=self.instance.pk if self.instance else None):
             raise serializers.ValidationError("Une collection porte déjà ce nom.")
         return value
 

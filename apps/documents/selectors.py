@@ -1,11 +1,16 @@
 from datetime import date
 
-from .models import Document
+from .models import Collection, Document
 from .search import SearchFilters
 
 
 def documents_with_jobs():
     return Document.objects.select_related("collection", "job").defer("pages").order_by("-created_at", "-id")
+
+
+def collection_name_taken(name: str, *, exclude_pk: int | None = None) -> bool:
+    """Collection names are unique per authority, whatever their case."""
+    return Collection.objects.filter(name__iexact=name).exclude(pk=exclude_pk).exists()
 
 
 def filters_from(data: dict) -> SearchFilters:

@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,7 +12,7 @@ from . import services
 from .forms import CollectionForm, SearchForm, UploadForm
 from .models import Collection, Document
 from .search import search
-from .selectors import documents_with_jobs, filters_from
+from .selectors import collection_name_taken, documents_with_jobs, filters_from
 
 Role = Membership.Role
 ACTIVE_STATES = (Document.State.PENDING, Document.State.PROCESSING)
@@ -20,23 +21,24 @@ ACTIVE_STATES = (Document.State.PENDING, Document.State.PROCESSING)
 @role_required(Role.READER)
 def document_list(request):
     """Documents with their indexing state; htmx refreshes the table while some are in progress."""
-    upload_form = UploadForm()
     if request.method == "POST":
         return _upload(request)
-    page = Paginator(documents_with_jobs(), 50).get_page(request.GET.get("page"))
-    context = {"page": page, "form": upload_form,
-               "any_active": any(d.state in ACTIVE_STATES for d in page.object_list)}
     template = "documents/_table.html" if request.htmx else "documents/list.html"
-    return render(request, template, context)
+    return _render_list(request, template, UploadForm())
+
+
+def _render_list(request, template, form, status=200):
+    page = Paginator(documents_with_jobs(), 50).get_page(request.GET.get("page"))
+    context = {"page": page, "form": form, "any_active": any(d.state in ACTIVE_STATES for d in page.object_list)}
+    return render(request, template, context, status=status)
 
 
 def _upload(request):
     if request.role == Role.READER:
-        return render(request, "403.html", status=403)
+        raise PermissionDenied
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
-        page = Paginator(documents_with_jobs(), 50).get_page(1)
-        return render(request, "documents/list.html", {"page": page, "form": form, "any_active": False}, status=400)
+        return _render_list(request, "documents/list.html", form, status=400)
     data = form.cleaned_data
     outcomes = services.add_uploads(authority=request.authority, files=data["files"], created_by=request.user,
                                     collection=data["collection"], kind=data["kind"], date=data["date"])
@@ -98,7 +100,7 @@ def search_page(request):
 def collections(request):
     form = CollectionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if Collection.objects.filter(name__iexact=form.cleaned_data["name"]).exists():
+        if collection_name_taken(form.cleaned_data["name"]):
             form.add_error("name", "Une collection porte déjà ce nom.")
         else:
             collection = form.save(commit=False)
