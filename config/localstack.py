@@ -175,6 +175,7 @@ def run(host: str, port: int) -> int:
             service.stop()
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGHUP, lambda *_: sys.exit(0))  # terminal closed: stop what was started too
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started in the background
     try:
         _manage("migrate", "--noinput", env=env)
