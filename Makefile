@@ -17,7 +17,7 @@ test: $(STAMP) ## Run the tests on real PostgreSQL + pgvector, Redis and a Celer
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP) ## Check style with ruff
-	$(BIN)/ruff check config apps tests
+	$(BIN)/ruff check config apps tests bench
 
 stop: $(STAMP) ## Stop the embedded PostgreSQL and Redis left running
 	$(BIN)/python -m config.localstack stop

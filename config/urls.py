@@ -7,6 +7,8 @@ from rest_framework.routers import DefaultRouter
 from apps.accounts import views as accounts_views
 from apps.accounts.api import ApiKeyViewSet, MeView
 from apps.accounts.forms import LoginForm
+from apps.assistant import api as assistant_api
+from apps.assistant import views as assistant_views
 from apps.core import views as core_views
 from apps.documents import views as documents_views
 from apps.documents.api import CollectionViewSet, DocumentViewSet, SearchView
@@ -24,11 +26,15 @@ router.register("members", MembershipViewSet, basename="member")
 router.register("api-keys", ApiKeyViewSet, basename="api-key")
 router.register("collections", CollectionViewSet, basename="collection")
 router.register("documents", DocumentViewSet, basename="document")
+router.register("assistant/generations", assistant_api.GenerationViewSet, basename="generation")
 
 api_urls = [
     path("me/", MeView.as_view(), name="api-me"),
     path("authority/", CurrentAuthorityView.as_view(), name="api-authority"),
     path("search/", SearchView.as_view(), name="api-search"),
+    path("assistant/questions/", assistant_api.QuestionView.as_view(), name="assistant-questions"),
+    path("assistant/tools/<str:task>/", assistant_api.ToolView.as_view(), name="assistant-tool"),
+    path("assistant/audit.csv", assistant_api.AuditExportView.as_view(), name="assistant-audit-export"),
     *router.urls,
 ]
 
@@ -61,6 +67,19 @@ urlpatterns = [
     path("documents/<int:pk>/supprimer/", documents_views.document_delete, name="document-delete"),
     path("recherche/", documents_views.search_page, name="search"),
     path("parametres/collections/", documents_views.collections, name="collections"),
+    path("assistant/", assistant_views.chat, name="assistant"),
+    path("assistant/redaction/", assistant_views.writing_page, name="assistant-writing"),
+    path("assistant/outils/<str:task>/", assistant_views.run_tool, name="assistant-tool"),
+    path("assistant/journal/", assistant_views.audit_log, name="assistant-audit"),
+    path("assistant/conversations/<int:pk>/supprimer/", assistant_views.delete_conversation,
+         name="assistant-conversation-delete"),
+    path("assistant/generations/<int:pk>/", assistant_views.generation_page, name="assistant-generation"),
+    path("assistant/generations/<int:pk>/flux/", assistant_views.generation_stream, name="assistant-stream"),
+    path("assistant/generations/<int:pk>/resultat/", assistant_views.generation_fragment,
+         name="assistant-fragment"),
+    path("assistant/generations/<int:pk>/avis/", assistant_views.feedback, name="assistant-feedback"),
+    path("assistant/generations/<int:pk>/corrections/", assistant_views.apply_corrections,
+         name="assistant-corrections"),
     path("travaux/", jobs_views.job_list, name="jobs"),
     path("travaux/diagnostic/", jobs_views.start_diagnostic, name="jobs-diagnostic"),
     path("travaux/<int:pk>/relancer/", jobs_views.retry, name="job-retry"),

@@ -76,7 +76,8 @@ def test_login_and_password_reset_pages_have_no_wcag_violation(browser, live_ser
 @pytest.mark.parametrize("path", ["/", "/travaux/", "/parametres/membres/", "/parametres/cles-api/",
                                   "/parametres/collectivite/", "/n-existe-pas/", "/documents/",
                                   "/recherche/?q=tarif+cantine", "/recherche/?q=introuvable+zzz",
-                                  "/parametres/collections/", "/documents/1/?passages=1"])
+                                  "/parametres/collections/", "/documents/1/?passages=1", "/assistant/",
+                                  "/assistant/redaction/", "/assistant/journal/"])
 def test_signed_in_pages_have_no_wcag_violation(signed_in_page, live_server, path):
     signed_in_page.goto(f"{live_server.url}{path}")
     assert axe_violations(signed_in_page) == []
@@ -112,3 +113,28 @@ def test_job_progress_updates_without_a_page_reload(signed_in_page, live_server,
     signed_in_page.wait_for_selector("text=Étape 4 sur 5", timeout=10_000)
     assert signed_in_page.evaluate("window.notReloaded") is True
     assert signed_in_page.locator("progress[value='80']").count() == 1
+
+
+def test_a_question_asked_in_the_chat_shows_its_cited_answer_without_reload(signed_in_page, live_server, settings):
+    settings.INFERENCE_URL = ""  # offline mode: the answer quotes the passages
+    signed_in_page.goto(f"{live_server.url}/assistant/")
+    signed_in_page.evaluate("window.notReloaded = true")
+    signed_in_page.get_by_label("Votre question").fill("Quel est le tarif du repas à la cantine ?")
+    signed_in_page.get_by_role("button", name="Demander").click()
+    signed_in_page.wait_for_selector(".generation a.citation", timeout=20_000)
+    assert "3,20" in signed_in_page.locator(".generated-text").inner_text()
+    assert signed_in_page.evaluate("window.notReloaded") is True
+    assert signed_in_page.locator(".source-list li").count() >= 1
+    assert axe_violations(signed_in_page) == []
+    signed_in_page.get_by_role("button", name="Utile", exact=True).click()
+    signed_in_page.wait_for_selector("text=Votre avis : utile")
+
+
+def test_a_document_summary_page_has_no_wcag_violation(signed_in_page, live_server, settings):
+    settings.INFERENCE_URL = ""
+    signed_in_page.goto(f"{live_server.url}/documents/")
+    signed_in_page.locator("#contenu a[href^='/documents/']").filter(has_text="tarifs").first.click()
+    signed_in_page.get_by_role("button", name="Résumer", exact=True).click()
+    signed_in_page.wait_for_selector(".generation:not(.streaming)", timeout=20_000)
+    assert "L'IA générative n'est pas configurée" in signed_in_page.content()
+    assert axe_violations(signed_in_page) == []

@@ -59,7 +59,11 @@ def document_detail(request, pk):
     document = get_object_or_404(Document.objects.select_related("collection", "job", "created_by"), pk=pk)
     show_chunks = request.role == Role.ADMINISTRATOR and request.GET.get("passages") == "1"
     chunks = document.chunks.order_by("position") if show_chunks else None
-    return render(request, "documents/detail.html", {"document": document, "chunks": chunks})
+    # Candidates for the assistant's « Comparer avec… » action.
+    comparable = (Document.objects.filter(state=Document.State.INDEXED).exclude(pk=pk)
+                  .order_by("-date", "title").values_list("pk", "title")[:300])
+    return render(request, "documents/detail.html", {"document": document, "chunks": chunks,
+                                                     "comparable": comparable})
 
 
 @role_required(Role.READER)

@@ -4,6 +4,7 @@ Local runs need no variable at all; REGISTRE_ENV=production turns on the checks 
 unsafe values.
 """
 
+import json
 from pathlib import Path
 
 import dj_database_url
@@ -64,6 +65,8 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.jobs",
     "apps.documents",
+    "apps.inference",
+    "apps.assistant",
 ]
 
 MIDDLEWARE = [
@@ -170,6 +173,17 @@ CELERY_BEAT_SCHEDULE = {
 
 INFERENCE_URL = env_str("INFERENCE_URL")
 INFERENCE_API_KEY = env_str("INFERENCE_API_KEY")
+INFERENCE_MODEL = env_str("INFERENCE_MODEL", "tgi")  # model name sent in chat requests (TGI ignores it)
+INFERENCE_ROUTES = json.loads(env_str("INFERENCE_ROUTES") or "[]")  # extra routes per task, see README
+INFERENCE_TIMEOUT_SECONDS = float(env_str("INFERENCE_TIMEOUT_SECONDS", "60"))
+INFERENCE_MAX_CONCURRENCY = env_int("INFERENCE_MAX_CONCURRENCY", 16)  # per route, shared by all workers
+INFERENCE_SLOT_WAIT_SECONDS = float(env_str("INFERENCE_SLOT_WAIT_SECONDS", "30"))
+INFERENCE_RETRIES = env_int("INFERENCE_RETRIES", 2)
+INFERENCE_RETRY_BACKOFF_SECONDS = float(env_str("INFERENCE_RETRY_BACKOFF_SECONDS", "0.5"))
+INFERENCE_BREAKER_FAILURES = env_int("INFERENCE_BREAKER_FAILURES", 5)
+INFERENCE_BREAKER_COOLDOWN_SECONDS = float(env_str("INFERENCE_BREAKER_COOLDOWN_SECONDS", "30"))
+INFERENCE_WH_PER_1K_TOKENS = float(env_str("INFERENCE_WH_PER_1K_TOKENS", "1.0"))  # see apps/inference/energy.py
+INFERENCE_GRID_GCO2_PER_KWH = float(env_str("INFERENCE_GRID_GCO2_PER_KWH", "56"))
 EMBEDDINGS_URL = env_str("EMBEDDINGS_URL")
 EMBEDDINGS_API_KEY = env_str("EMBEDDINGS_API_KEY")
 EMBEDDINGS_MODEL_ID = env_str("EMBEDDINGS_MODEL_ID", "intfloat/multilingual-e5-small")
@@ -186,6 +200,11 @@ CHUNK_OVERLAP_TOKENS = env_int("CHUNK_OVERLAP_TOKENS", 60)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = DOCUMENT_MAX_FILES_PER_UPLOAD
+# Assistant
+# Tokens (prompt + generated) an authority may use per calendar month; 0 = no limit. An authority's
+# own value (settings["assistant"]["monthly_token_quota"]) overrides it.
+ASSISTANT_MONTHLY_TOKEN_QUOTA = env_int("ASSISTANT_MONTHLY_TOKEN_QUOTA", 2_000_000)
+ASSISTANT_SOURCES = env_int("ASSISTANT_SOURCES", 6)  # passages given to the model per question
 READINESS_TIMEOUT_SECONDS = env_int("READINESS_TIMEOUT_SECONDS", 2)
 JOB_STALE_AFTER_MINUTES = env_int("JOB_STALE_AFTER_MINUTES", 60)
 

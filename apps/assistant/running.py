@@ -1,0 +1,84 @@
+"""Running a generation in a worker: one job per generation, retried while the inference service is
+down or saturated (the page says « en attente du service d'IA »), audited whatever the outcome."""
+
+import logging
+
+from django.utils import timezone
+
+from apps import inference
+from apps.jobs.errors import JobError
+from apps.jobs.runner import DEFAULT_MAX_RETRIES, JobRun
+from apps.tenants.context import tenant_context
+
+from . import streaming
+from .models import Generation
+from .session import ModelSession, QuotaExceeded
+
+logger = logging.getLogger(__name__)
+Outcome = Generation.Outcome
+WAITING_MESSAGE = "En attente du service d'IA (indisponible ou saturé) ; nouvel essai automatique."
+
+
+def _handlers():
+    from .rag import answer_question
+    from .writing import TOOLS
+
+    return {Generation.Task.ANSWER: answer_question} | {task: tool.run for task, tool in TOOLS.items()}
+
+
+def run_generation(run: JobRun) -> dict:
+    generation_id = run.params["generation_id"]
+    with run.tenant():
+        generation = Generation.objects.select_related("authority").get(pk=generation_id)
+        if generation.is_finished:  # a redelivered message: the work is done
+            return {"generation_id": generation_id}
+        Generation.objects.filter(pk=generation_id).update(outcome=Outcome.RUNNING, output="", error="")
+    if run.attempt > 1:
+        streaming.publish(generation_id, "reset", {})
+    streaming.publish(generation_id, "status", {"outcome": Outcome.RUNNING, "message": "Préparation…"})
+    session = ModelSession(generation)
+    try:
+        fields = _handlers()[generation.task](generation, session)
+    except inference.InferenceUnavailable as exc:
+        if run.attempt > DEFAULT_MAX_RETRIES:
+            _finish(generation_id, session, {"outcome": Outcome.FAILED, "error": exc.user_message})
+            raise JobError(exc.user_message) from exc
+        with tenant_context(generation.authority_id):
+            Generation.objects.filter(pk=generation_id).update(outcome=Outcome.WAITING, **session.audit_fields())
+        streaming.publish(generation_id, "status", {"outcome": Outcome.WAITING, "message": WAITING_MESSAGE})
+        raise
+    except QuotaExceeded as exc:
+        _finish(generation_id, session, {"outcome": Outcome.REFUSED, "error": exc.user_message})
+        raise
+    except JobError as exc:
+        _finish(generation_id, session, {"outcome": Outcome.FAILED, "error": exc.user_message})
+        raise
+    except Exception:
+        logger.exception("Generation %s failed", generation_id)
+        _finish(generation_id, session, {"outcome": Outcome.FAILED,
+                                         "error": "Erreur inattendue ; l'équipe technique peut la retrouver."})
+        raise
+    fields.setdefault("outcome", Outcome.DONE)
+    fields.setdefault("mode", Generation.Mode.GENERATIVE if session.templates else Generation.Mode.EXTRACTIVE)
+    _finish(generation_id, session, fields)
+    return {"generation_id": generation_id, "outcome": fields["outcome"]}
+
+
+def _finish(generation_id: int, session: ModelSession, fields: dict) -> None:
+    fields = fields | session.audit_fields() | {"finished_at": timezone.now()}
+    with tenant_context(session.generation.authority_id):
+        Generation.objects.filter(pk=generation_id).update(**fields)
+        generation = Generation.objects.get(pk=generation_id)
+    event = "failed" if fields["outcome"] in (Outcome.FAILED, Outcome.REFUSED) else "done"
+    streaming.publish(generation_id, event, snapshot(generation))
+
+
+def snapshot(generation: Generation) -> dict:
+    """The final state, as the stream's last event and the API's JSON."""
+    return {"id": generation.pk, "task": generation.task, "outcome": generation.outcome, "mode": generation.mode,
+            "output": generation.output, "error": generation.error, "flagged": generation.flagged,
+            "invalid_citations": generation.invalid_citations, "query": generation.query,
+            "sources": [{k: v for k, v in s.items() if k != "text"} for s in generation.sources],
+            "result": generation.result, "model": generation.model,
+            "tokens": {"prompt": generation.prompt_tokens, "completion": generation.completion_tokens},
+            "energy_wh": round(generation.energy_wh, 4), "co2_g": round(generation.co2_g, 4)}

@@ -1,0 +1,111 @@
+"""Fixtures for the assistant: a fake inference server on loopback (the real client code runs
+against it), a small real corpus of council minutes, and helpers to run a question end to end."""
+
+import re
+import uuid
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from apps.assistant import services
+from apps.assistant.models import Generation
+from apps.documents.models import Collection, Document
+from apps.documents.services import add_uploads
+from apps.inference import limiter
+from apps.tenants.context import tenant_context
+from tests.documents.conftest import AVRANCHES, excerpt
+from tests.fake_inference import FakeInference
+
+# Two passages worth asking about, kept small: the local embedder needs about a second per passage.
+CANTINE = ("Tarifs de la restauration scolaire. Le conseil municipal fixe le prix du repas à la cantine "
+           "à 3,20 euros pour les enfants domiciliés dans la commune et à 4,10 euros pour les autres, "
+           "à compter du 1er septembre 2023. Adopté à l'unanimité.")
+PISCINE = ("Piscine municipale. Le conseil approuve les travaux de rénovation des bassins pour un montant "
+           "de 480 000 euros hors taxes, financés par une subvention de la région. Adopté par 25 voix pour "
+           "et 2 abstentions.")
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def fake_llm(settings, monkeypatch):
+    """The fake TGI, configured as the platform's inference server; quick retries; slots and circuit
+    breakers of its own in Redis (concurrent test runs share the server)."""
+    monkeypatch.setattr(limiter, "KEY_PREFIX", f"test-assistant-{uuid.uuid4().hex}")
+    with FakeInference(answer="Réponse.") as fake:
+        settings.INFERENCE_URL = fake.url
+        settings.INFERENCE_ROUTES = []
+        settings.INFERENCE_RETRIES = 1
+        settings.INFERENCE_RETRY_BACKOFF_SECONDS = 0.01
+        settings.INFERENCE_TIMEOUT_SECONDS = 5
+        yield fake
+    client = limiter.redis_client()
+    keys = list(client.scan_iter(f"{limiter.KEY_PREFIX}:*"))
+    if keys:
+        client.delete(*keys)
+
+
+@pytest.fixture
+def offline(settings):
+    settings.INFERENCE_URL = ""
+    settings.INFERENCE_ROUTES = []
+
+
+def index_texts(authority, texts: dict[str, str], run_on_commit, *, visibility="internal"):
+    with tenant_context(authority.pk):
+        collection = Collection.objects.get_or_create(authority=authority, name=f"Actes {visibility}",
+                                                      defaults={"visibility": visibility})[0]
+    files = [SimpleUploadedFile(name, text.encode()) for name, text in texts.items()]
+    with run_on_commit(), tenant_context(authority.pk):
+        outcomes = add_uploads(authority=authority, files=files, collection=collection,
+                               kind=Document.Kind.DELIBERATION)
+    assert all(not o.error for o in outcomes), outcomes
+
+
+@pytest.fixture
+def run_on_commit(django_capture_on_commit_callbacks):
+    def run():
+        return django_capture_on_commit_callbacks(execute=True)
+
+    return run
+
+
+@pytest.fixture
+def corpus(authority, run_on_commit):
+    index_texts(authority, {"cantine-2023.txt": CANTINE, "piscine-2023.txt": PISCINE}, run_on_commit)
+    return authority
+
+
+@pytest.fixture
+def minutes(authority, run_on_commit):
+    """An excerpt of real Avranches minutes."""
+    with run_on_commit(), tenant_context(authority.pk):
+        add_uploads(authority=authority, files=[excerpt(AVRANCHES / "avranches_CM04.07.2017_-_PV.txt", 3000)],
+                    kind=Document.Kind.PROCES_VERBAL)
+    return authority
+
+
+@pytest.fixture
+def ask(run_on_commit):
+    """ask(authority, user, question, **kw) -> the finished Generation (Celery is eager in tests)."""
+
+    def run(authority, user, question, **kwargs):
+        with run_on_commit(), tenant_context(authority.pk):
+            generation = services.ask_question(authority=authority, user=user, question=question, **kwargs)
+        with tenant_context(authority.pk):
+            return Generation.objects.get(pk=generation.pk)
+
+    return run
+
+
+def source_numbers(messages) -> list[int]:
+    """The numbers of the <source> blocks in the prompt the fake received."""
+    prompt = "\n".join(m["content"] for m in messages if isinstance(m, dict))
+    return [int(n) for n in re.findall(r'<source id="(\d+)"', prompt)]
+
+
+def user_prompt(request) -> str:
+    return next(m["content"] for m in request.json["messages"] if m["role"] == "user")
