@@ -56,7 +56,9 @@ class QuestionSerializer(serializers.Serializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["conversation"].queryset = selectors.conversations_of(self.context["request"].user)
+        request = self.context.get("request")  # absent when the OpenAPI schema is generated
+        if request is not None:
+            self.fields["conversation"].queryset = selectors.conversations_of(request.user)
 
     def validate_collections(self, value):
         known = set(Collection.objects.filter(pk__in=value).values_list("pk", flat=True))
@@ -73,6 +75,8 @@ class ToolSerializer(serializers.Serializer):
     instructions = serializers.CharField(required=False, allow_blank=True, max_length=5_000)
     agenda = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=services.MAX_TEXT_CHARS)
+    stream = serializers.BooleanField(default=True, help_text="false pour un traitement par lots : le résultat "
+                                                              "arrive en une fois (moins de charge).")
 
 
 class FeedbackSerializer(serializers.Serializer):
@@ -125,7 +129,7 @@ class ToolView(APIView):
         try:
             inputs = writing.validate_inputs(task, serializer.validated_data)
             generation = services.request_tool(authority=request.authority, user=_user(request), task=task,
-                                               inputs=inputs)
+                                               inputs=inputs, stream=serializer.validated_data["stream"])
         except (services.AssistantError, writing.ToolInputError) as exc:
             _refused(exc)
         return _accepted(generation)
@@ -138,6 +142,8 @@ class GenerationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     permission_classes = [IsReader]
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # OpenAPI schema generation
+            return Generation.objects.none()
         return selectors.visible_generations(self.request.user, self.request.role)
 
     @extend_schema(responses={(200, "text/event-stream"): OpenApiResponse(description="Server-sent events")})

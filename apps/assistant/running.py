@@ -10,7 +10,7 @@ from apps.jobs.errors import JobError
 from apps.jobs.runner import DEFAULT_MAX_RETRIES, JobRun
 from apps.tenants.context import tenant_context
 
-from . import streaming
+from . import streaming, usage
 from .models import Generation
 from .session import ModelSession, QuotaExceeded
 
@@ -69,6 +69,7 @@ def _finish(generation_id: int, session: ModelSession, fields: dict) -> None:
     with tenant_context(session.generation.authority_id):
         Generation.objects.filter(pk=generation_id).update(**fields)
         generation = Generation.objects.get(pk=generation_id)
+    usage.add(generation.authority_id, generation.total_tokens)
     event = "failed" if fields["outcome"] in (Outcome.FAILED, Outcome.REFUSED) else "done"
     streaming.publish(generation_id, event, snapshot(generation))
 

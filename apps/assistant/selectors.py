@@ -35,11 +35,6 @@ def usage_this_month() -> dict:
         "requests": Generation.objects.filter(created_at__gte=month_start()).count()}
 
 
-def quota_exceeded(authority) -> bool:
-    quota = monthly_quota(authority)
-    return bool(quota) and tokens_used_this_month() >= quota
-
-
 def history(generation: Generation) -> list[dict]:
     """The conversation's previous answered turns, oldest first."""
     if not generation.conversation_id:

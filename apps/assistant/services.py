@@ -6,7 +6,7 @@ from django.db import transaction
 from apps.jobs.errors import JobError
 from apps.jobs.services import enqueue_job
 
-from . import selectors
+from . import selectors, usage
 from .models import Conversation, Generation
 from .session import QUOTA_MESSAGE
 from .tasks import GENERATE_JOB
@@ -20,8 +20,8 @@ class AssistantError(JobError):
 
 
 def _check_quota(authority) -> None:
-    if selectors.quota_exceeded(authority):
-        quota = selectors.monthly_quota(authority)
+    quota = selectors.monthly_quota(authority)
+    if quota and usage.tokens_this_month(authority.pk) >= quota:
         raise AssistantError(QUOTA_MESSAGE.format(quota=f"{quota:,}".replace(",", " ")))
 
 
@@ -54,12 +54,13 @@ def ask_question(*, authority, user, question: str, conversation: Conversation |
 
 
 @transaction.atomic
-def request_tool(*, authority, user, task: str, inputs: dict) -> Generation:
-    """`inputs` has been validated by the caller's form or serializer (writing.TOOLS describes them)."""
+def request_tool(*, authority, user, task: str, inputs: dict, stream: bool = True) -> Generation:
+    """`inputs` has been validated by the caller's form or serializer (writing.TOOLS describes them).
+    stream=False for batch work nobody watches live: the worker then asks for whole replies."""
     if sum(len(str(value)) for value in inputs.values()) > MAX_TEXT_CHARS:
         raise AssistantError(f"Le texte est trop long (plus de {MAX_TEXT_CHARS:,} caractères).".replace(",", " "))
     _check_quota(authority)
-    return _start(authority=authority, user=user, task=task, inputs=inputs)
+    return _start(authority=authority, user=user, task=task, inputs=inputs | ({} if stream else {"stream": False}))
 
 
 def rate(*, generation: Generation, rating: int, reason: str = "") -> Generation:

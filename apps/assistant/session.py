@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 
 from apps import inference
 from apps.jobs.errors import JobError
-from apps.tenants.context import tenant_context
 
-from . import prompts, selectors, streaming
+from . import prompts, selectors, streaming, usage
 from .models import Generation
 from .pseudonymise import pseudonymise, restore
 
@@ -54,6 +53,7 @@ class ModelSession:
         """Render `template` (a task name: its latest version is used), call the model, return its text
         with personal data restored. Streams to the generation's readers unless stream=False."""
         self._check_quota()
+        stream = stream and self.generation.input.get("stream", True)  # batch requests: one JSON reply, less CPU
         version = prompts.latest(template)
         messages = prompts.render(version, **context)
         out = _RestoringStream(self.generation.pk, self.unmask) if stream else None
@@ -73,9 +73,8 @@ class ModelSession:
 
     def _check_quota(self) -> None:
         authority = self.generation.authority
-        with tenant_context(authority.pk):
-            quota, used = selectors.monthly_quota(authority), selectors.tokens_used_this_month()
-        if quota and used + self.prompt_tokens + self.completion_tokens >= quota:
+        quota = selectors.monthly_quota(authority)
+        if quota and usage.tokens_this_month(authority.pk) + self.prompt_tokens + self.completion_tokens >= quota:
             raise QuotaExceeded(QUOTA_MESSAGE.format(quota=f"{quota:,}".replace(",", " ")))
 
     def audit_fields(self) -> dict:

@@ -124,23 +124,35 @@ def format_report(s: dict, *, capacity: float, concurrency: int, latency: float,
     return "\n".join(lines)
 
 
-def format_estimates(ratio: float, worker_cpu_per_request: float | None, documents: int = 10_000) -> str:
+def platform_ceiling(cpu: dict, requests: int, workers: int) -> tuple[float, float, float]:
+    """(platform CPU seconds per request, worker CPU seconds per request, requests/s this machine can serve):
+    the cores shared by everything, and each worker process held to one core by the GIL."""
+    platform = sum(cpu.get(name, 0.0) for name in ("workers", "postgres", "redis", "enqueuer")) / requests
+    worker = cpu["workers"] / requests
+    return platform, worker, min(cpu["cores"] / platform, workers / worker)
+
+
+def format_estimates(ratio: float, *, cpu: dict, requests: int, workers: int, documents: int = 10_000) -> str:
+    platform, worker, ceiling = platform_ceiling(cpu, requests, workers)
     target_n, target_s = LLAMANDEMENT
     lines = [
-        f"ESTIMATE (not measured): {documents:,} summaries at GPU capacities, with the ratio measured here.",
-        "  capacity = concurrent / (first token + output tokens × s/token); time = N / (capacity × ratio)",
-        f"  {'scenario':<38} {'s/req':>6} {'tok/s':>6} {'req/s':>6} {'ideal':>7} {'at ' + f'{ratio:.2f}':>8}"
-        + ("  worker cores" if worker_cpu_per_request else ""),
+        f"ESTIMATE (not measured): {documents:,} summaries at GPU capacities.",
+        "  capacity = concurrent / (first token + output tokens × s/token)",
+        f"  at ratio: N / (capacity × {ratio:.2f}), the share of capacity measured here",
+        f"  CPU-bound: N / min(capacity, {ceiling:.1f} req/s), the most this machine's {cpu['cores']} cores serve "
+        f"with {workers} worker process(es)",
+        f"    (platform CPU {1000 * platform:.0f} ms/request: workers, PostgreSQL, Redis, enqueuing; "
+        f"one worker process {1000 * worker:.0f} ms, at most {1 / worker:.1f} req/s under the GIL)",
+        f"  {'scenario':<38} {'s/req':>6} {'tok/s':>6} {'req/s':>6} {'ideal':>7} {'at ratio':>9} {'CPU-bound':>10} "
+        f"{'cores':>6}",
     ]
     for g in GPU_SCENARIOS:
         ideal = documents / g.capacity
-        row = (f"  {g.name:<38} {g.seconds_per_request:>6.1f} {g.output_tokens_per_second:>6.0f} "
-               f"{g.capacity:>6.1f} {_duration(ideal):>7} {_duration(ideal / ratio):>8}")
-        if worker_cpu_per_request:
-            row += f"  {g.capacity * worker_cpu_per_request:>6.1f}"
-        lines.append(row)
-    lines.append(f"  LLaMandement: {target_n:,} in under {target_s // 60} min = {target_n / target_s:.1f} requests/s "
-                 "sustained.")
+        lines.append(f"  {g.name:<38} {g.seconds_per_request:>6.1f} {g.output_tokens_per_second:>6.0f} "
+                     f"{g.capacity:>6.1f} {_duration(ideal):>7} {_duration(ideal / ratio):>9} "
+                     f"{_duration(documents / min(g.capacity, ceiling)):>10} {g.capacity * platform:>6.1f}")
+    lines.append(f"  cores: the platform's CPU at that capacity. LLaMandement: {target_n:,} in under "
+                 f"{target_s // 60} min = {target_n / target_s:.1f} requests/s sustained.")
     return "\n".join(lines)
 
 

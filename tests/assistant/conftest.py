@@ -30,6 +30,17 @@ def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def fresh_redis_state():
+    """Generation streams and usage counters are keyed by database ids, which restart with each
+    test database: drop those a previous run left in the test Redis."""
+    client = limiter.redis_client()
+    for pattern in ("registre:generation:*", "registre:usage:*"):
+        keys = list(client.scan_iter(pattern))
+        if keys:
+            client.delete(*keys)
+
+
 @pytest.fixture
 def fake_llm(settings, monkeypatch):
     """The fake TGI, configured as the platform's inference server; quick retries; slots and circuit

@@ -112,3 +112,29 @@ def test_feedback_through_the_api(answered, member, api_client_for, ask):
     response = api_client_for(user).post(f"/api/v1/assistant/generations/{generation.pk}/feedback/",
                                          {"rating": "up", "reason": "précis"}, format="json")
     assert response.status_code == 200 and response.json()["rating"] == 1
+
+
+def test_a_batch_tool_request_gets_a_whole_reply_instead_of_a_stream(answered, fake_llm, member, api_client_for,
+                                                                     django_capture_on_commit_callbacks):
+    fake_llm.answer = "Le conseil fixe le prix du repas à 3,20 euros."
+    client = api_client_for(member(answered))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/api/v1/assistant/tools/summary/", {"text": CANTINE, "stream": False},
+                               format="json")
+    assert response.status_code == 202
+    request = fake_llm.generation_requests()[-1]
+    assert request.json.get("stream") is False
+    detail = client.get(f"/api/v1/assistant/generations/{response.json()['id']}/").json()
+    assert detail["outcome"] == "done" and detail["output"] == "Le conseil fixe le prix du repas à 3,20 euros."
+
+
+def test_usage_counts_towards_the_quota_as_generations_finish(answered, fake_llm, member, api_client_for, ask):
+    answered.settings = {"assistant": {"monthly_token_quota": 10_000}}
+    answered.save()
+    client = api_client_for(member(answered))
+    assert post_question(client).status_code == 202  # builds the month's counter from the audit log
+    generation = ask(answered, member(answered), "Quel est le prix du repas à la cantine ?")
+    assert generation.total_tokens > 0
+    from apps.assistant import usage
+
+    assert usage.tokens_this_month(answered.pk) == generation.total_tokens

@@ -1,0 +1,42 @@
+"""Loaded into the benchmark's workers by `run.py --what-if quota,stream` (CELERY_IMPORTS): patches that
+stand for two changes proposed in README.md, to measure what they would gain. Never used by the application.
+
+- quota: the monthly usage sum is not computed when the authority has no quota (apps/assistant/session.py).
+- stream: each SSE chunk is read with json.loads into plain attribute objects, instead of huggingface_hub's
+  dataclass parsing (apps/inference/gateway.py would read the stream itself).
+"""
+
+import json
+import os
+from types import SimpleNamespace
+
+from huggingface_hub.inference import _common
+
+from apps.assistant import selectors, session
+
+PATCHES = set(filter(None, os.environ.get("BENCH_WHAT_IF", "").split(",")))
+
+
+def _check_quota_only_when_limited(self) -> None:
+    if selectors.monthly_quota(self.generation.authority):
+        _original_check_quota(self)
+
+
+def _light_stream_chunk(line: str):
+    if not line.startswith("data:"):
+        return None
+    payload = line[5:].strip()
+    if payload == "[DONE]":
+        raise StopIteration("[DONE] signal received.")
+    chunk = json.loads(payload, object_hook=lambda fields: SimpleNamespace(**fields))
+    if getattr(chunk, "error", None) is not None:
+        return _original_chunk(line)  # let huggingface_hub raise its own error
+    return chunk
+
+
+_original_check_quota = session.ModelSession._check_quota
+_original_chunk = _common._format_chat_completion_stream_output
+if "quota" in PATCHES:
+    session.ModelSession._check_quota = _check_quota_only_when_limited
+if "stream" in PATCHES:
+    _common._format_chat_completion_stream_output = _light_stream_chunk
