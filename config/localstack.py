@@ -183,7 +183,11 @@ def run(host: str, port: int) -> int:
         celery = [sys.executable, "-m", "celery", "-A", "config"]
         children.append(subprocess.Popen(
             [sys.executable, str(ROOT / "manage.py"), "runserver", "--noreload", f"{host}:{port}"], env=env))
-        children.append(subprocess.Popen([*celery, "worker", "--loglevel=INFO", "--concurrency=2"], env=env))
+        children.append(subprocess.Popen([*celery, "worker", "--loglevel=INFO", "--concurrency=2", "-Q", "celery",
+                                          "--hostname=indexing@%h"], env=env))
+        # Generations mostly wait for the inference server: threads, on their own queue.
+        children.append(subprocess.Popen([*celery, "worker", "--loglevel=INFO", "--pool=threads", "--concurrency=8",
+                                          "-Q", "generation", "--hostname=generation@%h"], env=env))
         children.append(subprocess.Popen(
             [*celery, "beat", "--loglevel=INFO", f"--schedule={var_dir() / 'celerybeat-schedule'}"], env=env))
         while all(child.poll() is None for child in children):

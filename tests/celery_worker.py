@@ -32,7 +32,7 @@ def celery_worker(log_path: Path, **env_overrides):
     with log_path.open("a") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=INFO",
-             "--without-gossip", "--without-mingle", "--hostname=test-worker@%h"],
+             "-Q", "celery,generation", "--without-gossip", "--without-mingle", "--hostname=test-worker@%h"],
             env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
     start, deadline = log_path.read_text().count("ready."), time.monotonic() + 60
     while log_path.read_text().count("ready.") <= start:

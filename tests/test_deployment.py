@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from django.conf import settings
 from django.core.management import call_command
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,7 +32,7 @@ def test_compose_has_the_whole_production_stack(compose):
 
 def test_compose_web_and_workers_wait_for_migrations_and_run_as_the_application_role(compose):
     services = compose["services"]
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "worker", "worker-generation", "beat"):
         assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
         environment = services[name]["environment"]
         assert environment["REGISTRE_ENV"] == "production"
@@ -40,6 +41,9 @@ def test_compose_web_and_workers_wait_for_migrations_and_run_as_the_application_
         assert environment["INFERENCE_URL"] and environment["EMBEDDINGS_URL"] and environment["REDIS_URL"]
     assert "gunicorn" in services["web"]["command"]
     assert services["worker"]["command"][:4] == ["celery", "-A", "config", "worker"]
+    generation = services["worker-generation"]["command"]
+    assert generation[:4] == ["celery", "-A", "config", "worker"] and "--pool=threads" in generation
+    assert generation[generation.index("-Q") + 1] == settings.GENERATION_QUEUE
     assert services["beat"]["command"][:4] == ["celery", "-A", "config", "beat"]
 
 

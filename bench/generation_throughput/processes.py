@@ -117,7 +117,8 @@ def start_workers(children: Children, *, count: int, threads: int, env: dict) ->
     workers = []
     for i in range(1, count + 1):
         workers.append(children.start(f"worker-{i}", [
-            sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=threads", f"--concurrency={threads}",
+            sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "generation", "--pool=threads",
+            f"--concurrency={threads}",
             "-O", "fair", "--loglevel=INFO", "--without-gossip", "--without-mingle",
             f"--hostname=bench-throughput-{i}@%h"], env=env))
     for worker in workers:

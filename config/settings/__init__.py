@@ -164,6 +164,10 @@ CELERY_TASK_IGNORE_RESULT = True  # outcomes live in the Job table, not in a res
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # An unacknowledged task (worker killed) goes back to the queue after this delay.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT_SECONDS", 3600)}
+# Generations wait on the GPU cluster, not on our CPU: they get their own queue, served by a worker
+# with a threads pool, so that they never queue behind document indexing (and vice versa).
+GENERATION_QUEUE = "generation"
+CELERY_TASK_ROUTES = {"assistant.generate": {"queue": GENERATION_QUEUE}}
 CELERY_IMPORTS = env_list("CELERY_IMPORTS")  # extra task modules (the test suite's worker uses it)
 JOB_RETRY_BASE_SECONDS = float(env_str("JOB_RETRY_BASE_SECONDS", "5"))
 CELERY_BEAT_SCHEDULE = {
