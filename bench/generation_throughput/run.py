@@ -1,8 +1,9 @@
 """Generation throughput through Celery: summarise N short documents against the fake inference server set
 to a fixed capacity, and report the throughput as a share of that capacity and the platform's added latency.
 
-    .venv/bin/python bench/generation_throughput/run.py              # 10,000 documents, 64 × 2 s (≥ 5.5 min)
-    .venv/bin/python bench/generation_throughput/run.py --smoke      # 40 documents, 8 × 0.2 s (CI)
+    .venv/bin/python bench/generation_throughput/run.py            # 10,000 batch summaries, 64 × 2 s (~6 min)
+    .venv/bin/python bench/generation_throughput/run.py --stream   # the same with streamed replies
+    .venv/bin/python bench/generation_throughput/run.py --smoke    # 40 summaries, 8 × 0.2 s (CI)
 
 See README.md for what is measured and the figures.
 """
@@ -39,12 +40,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--latency", type=float, default=2.0, help="the fake server's seconds per request")
     parser.add_argument("--answer-tokens", type=int, default=200,
                         help="tokens of each answer, streamed one event each (all at once after --latency)")
+    parser.add_argument("--stream", action="store_true",
+                        help="request streamed replies, as a page does (default: whole replies, as a batch does)")
     parser.add_argument("--workers", type=int, default=2,
                         help="Celery worker processes (2 on 2 cores: one process is held to one core by the GIL)")
     parser.add_argument("--threads", type=int, default=40, help="threads per worker (--pool=threads)")
     parser.add_argument("--warmup", type=int, default=0, help="requests run before the measure (default: threads)")
     parser.add_argument("--smoke", action="store_true", help="40 documents, 8 × 0.2 s, 12 threads: a quick check")
-    parser.add_argument("--what-if", default="", metavar="quota,stream",
+    parser.add_argument("--what-if", default="", metavar="stream",
                         help="patch the workers to measure proposed changes (what_if.py; not the application's code)")
     parser.add_argument("--profile", action="store_true",
                         help="count queries and Redis round trips per job and profile the jobs' CPU (slower)")
@@ -97,7 +100,7 @@ def seed(target, count: int):
     return user, [d.pk for d in documents]
 
 
-def enqueue(target, user, document_ids: list[int]) -> list[tuple[int, int]]:
+def enqueue(target, user, document_ids: list[int], *, stream: bool) -> list[tuple[int, int]]:
     """One summary request per document, as the application makes them; returns (generation id, job id)s."""
     from apps.assistant.services import request_tool
     from apps.assistant.writing import validate_inputs
@@ -108,7 +111,8 @@ def enqueue(target, user, document_ids: list[int]) -> list[tuple[int, int]]:
         with tenant_context(target.pk, user_id=user.pk):
             for document_id in document_ids[start:start + ENQUEUE_BATCH]:
                 inputs = validate_inputs("summary", {"document": document_id})  # as the page and the API do
-                generation = request_tool(authority=target, user=user, task="summary", inputs=inputs)
+                generation = request_tool(authority=target, user=user, task="summary", inputs=inputs,
+                                          stream=stream)
                 requests.append((generation.pk, generation.job_id))
     return requests
 
@@ -260,7 +264,7 @@ def run(args, children: processes.Children, log_dir: Path) -> int:
     capacity = args.concurrency / args.latency
 
     started = time.monotonic()  # warm-up: imports, the NER model, connections — not what we measure
-    warmup = enqueue(target, user, document_ids[:args.warmup])
+    warmup = enqueue(target, user, document_ids[:args.warmup], stream=args.stream)
     if not wait_until_done(target, warmup, timeout=120 + 3 * args.warmup / capacity, started=started,
                            label="warm-up"):
         return 1
@@ -274,7 +278,7 @@ def run(args, children: processes.Children, log_dir: Path) -> int:
     meter.start()
     load_before = os.getloadavg()[0]
     t0, started = time.time(), time.monotonic()
-    measured = enqueue(target, user, document_ids[args.warmup:])
+    measured = enqueue(target, user, document_ids[args.warmup:], stream=args.stream)
     enqueue_seconds = time.monotonic() - started
     print(f"measure: {len(measured):,} requests enqueued in {enqueue_seconds:.1f} s", flush=True)
     done = wait_until_done(target, measured, timeout=3 * args.documents / capacity + 300, started=started,
@@ -290,6 +294,7 @@ def run(args, children: processes.Children, log_dir: Path) -> int:
     summary = measures.summarise(requests, server_seconds=args.latency, capacity=capacity)
     setup = (f"{args.workers} worker process(es) × {args.threads} threads (--pool=threads -O fair), "
              f"INFERENCE_MAX_CONCURRENCY={args.concurrency}, {os.cpu_count()} CPU cores, "
+             f"{'streamed' if args.stream else 'whole'} replies of {args.answer_tokens} tokens, "
              f"load average {load_before:.1f} before the measure"
              + (f"; WHAT-IF patches: {args.what_if}" if args.what_if else ""))
     print()

@@ -1,7 +1,6 @@
-"""Loaded into the benchmark's workers by `run.py --what-if quota,stream` (CELERY_IMPORTS): patches that
-stand for two changes proposed in README.md, to measure what they would gain. Never used by the application.
+"""Loaded into the benchmark's workers by `run.py --stream --what-if stream` (CELERY_IMPORTS): a patch that
+stands for a change proposed in README.md, to measure what it would gain. Never used by the application.
 
-- quota: the monthly usage sum is not computed when the authority has no quota (apps/assistant/session.py).
 - stream: each SSE chunk is read with json.loads into plain attribute objects, instead of huggingface_hub's
   dataclass parsing (apps/inference/gateway.py would read the stream itself).
 """
@@ -12,14 +11,7 @@ from types import SimpleNamespace
 
 from huggingface_hub.inference import _common
 
-from apps.assistant import selectors, session
-
 PATCHES = set(filter(None, os.environ.get("BENCH_WHAT_IF", "").split(",")))
-
-
-def _check_quota_only_when_limited(self) -> None:
-    if selectors.monthly_quota(self.generation.authority):
-        _original_check_quota(self)
 
 
 def _light_stream_chunk(line: str):
@@ -34,9 +26,6 @@ def _light_stream_chunk(line: str):
     return chunk
 
 
-_original_check_quota = session.ModelSession._check_quota
 _original_chunk = _common._format_chat_completion_stream_output
-if "quota" in PATCHES:
-    session.ModelSession._check_quota = _check_quota_only_when_limited
 if "stream" in PATCHES:
     _common._format_chat_completion_stream_output = _light_stream_chunk
