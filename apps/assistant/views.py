@@ -37,6 +37,9 @@ def chat(request):
         form = QuestionForm(request.POST)
         if form.is_valid():
             return _ask(request, form)
+        if request.htmx:  # htmx swaps only successful responses: say what is wrong in the thread
+            errors = " ".join(str(e) for field_errors in form.errors.values() for e in field_errors)
+            return render(request, "assistant/_refused.html", {"message": errors})
     turns = conversation.generations.order_by("pk") if conversation else []
     return render(request, "assistant/chat.html", {
         "form": form, "conversations": conversations, "conversation": conversation, "turns": turns,

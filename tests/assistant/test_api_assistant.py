@@ -138,3 +138,14 @@ def test_usage_counts_towards_the_quota_as_generations_finish(answered, fake_llm
     from apps.assistant import usage
 
     assert usage.tokens_this_month(answered.pk) == generation.total_tokens
+
+
+def test_the_chat_page_asks_and_says_what_is_wrong_in_french(answered, member, client_for,
+                                                            django_capture_on_commit_callbacks):
+    client = client_for(member(answered))
+    refused = client.post("/assistant/", {"question": "  "}, HTTP_HX_REQUEST="true").content.decode()
+    assert 'role="alert"' in refused and "obligatoire" in refused
+    with django_capture_on_commit_callbacks(execute=True):
+        turn = client.post("/assistant/", {"question": "Quel est le prix du repas à la cantine ?"},
+                           HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in turn and "data-stream=" in turn and 'hx-swap-oob="true"' in turn
