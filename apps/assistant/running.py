@@ -12,18 +12,16 @@ from apps.tenants.context import tenant_context
 
 from . import streaming, usage
 from .models import Generation
+from .rag import answer_question
 from .session import ModelSession, QuotaExceeded
+from .writing import TOOLS
 
 logger = logging.getLogger(__name__)
 Outcome = Generation.Outcome
 WAITING_MESSAGE = "En attente du service d'IA (indisponible ou saturé) ; nouvel essai automatique."
 
 
-def _handlers():
-    from .rag import answer_question
-    from .writing import TOOLS
-
-    return {Generation.Task.ANSWER: answer_question} | {task: tool.run for task, tool in TOOLS.items()}
+HANDLERS = {Generation.Task.ANSWER: answer_question} | {task: tool.run for task, tool in TOOLS.items()}
 
 
 def run_generation(run: JobRun) -> dict:
@@ -38,7 +36,7 @@ def run_generation(run: JobRun) -> dict:
     streaming.publish(generation_id, "status", {"outcome": Outcome.RUNNING, "message": "Préparation…"})
     session = ModelSession(generation)
     try:
-        fields = _handlers()[generation.task](generation, session)
+        fields = HANDLERS[generation.task](generation, session)
     except inference.InferenceUnavailable as exc:
         if run.attempt > DEFAULT_MAX_RETRIES:
             _finish(generation_id, session, {"outcome": Outcome.FAILED, "error": exc.user_message})

@@ -108,7 +108,7 @@ def writing_page(request):
             return response
     return render(request, "assistant/writing.html", {
         "form": form, "tools": tools, "generative": inference.is_configured(),
-        "recent": selectors.visible_generations(request.user, Role.AGENT).exclude(task=Generation.Task.ANSWER)[:10]})
+        "recent": Generation.objects.filter(user=request.user).exclude(task=Generation.Task.ANSWER)[:10]})
 
 
 @role_required(Role.AGENT)

@@ -53,6 +53,10 @@ class _Answer:
 class _Transient(Exception):
     """A failure worth another try: server down or saturated, timeout, broken stream."""
 
+    def __init__(self, message: str, *, overloaded: bool = False):
+        super().__init__(message)
+        self.overloaded = overloaded  # a 429: the server is up, only full
+
 
 class _Deltas:
     """Hands streamed pieces to the caller, and tells it to start over before a retry."""
@@ -124,7 +128,8 @@ def _generate(routes: list[Route], messages, *, task, wait, deltas, options) -> 
                 failures.append(f"{route.name}: no free slot")
                 break
             except _Transient as exc:
-                breaker.record_failure(route)
+                if not exc.overloaded:  # a full server is not a broken one: it must not open the circuit
+                    breaker.record_failure(route)
                 failures.append(f"{route.name}: {exc}")
                 logger.warning("Inference route %s failed for task %s (attempt %d/%d): %s",
                                route.name, task, attempt + 1, settings.INFERENCE_RETRIES + 1, exc)
@@ -169,7 +174,7 @@ def _call(route: Route, messages, *, deltas, lease, max_tokens, temperature, jso
     except HfHubHTTPError as exc:
         status = exc.response.status_code
         if status in TRANSIENT_STATUSES or status >= 500:
-            raise _Transient(f"HTTP {status}") from exc
+            raise _Transient(f"HTTP {status}", overloaded=status == 429) from exc
         raise InferenceError(detail=f"route {route.name}: HTTP {status}: {str(exc)[:300]}") from exc
     except (httpx2.HTTPError, json.JSONDecodeError) as exc:  # timeouts, connection errors, malformed stream
         raise _Transient(f"{type(exc).__name__}: {str(exc)[:200]}") from exc

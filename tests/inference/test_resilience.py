@@ -123,6 +123,15 @@ def test_the_breaker_opens_after_n_failures_and_no_request_reaches_the_route(fak
     assert len(fake.generation_requests()) == 3  # the healthy-again server was not called while open
 
 
+def test_an_overloaded_server_429_never_opens_the_breaker(fake, messages, settings):
+    settings.INFERENCE_BREAKER_FAILURES = 3
+    fake.fail_next(3, "429")
+    with pytest.raises(InferenceUnavailable):
+        generate(messages, task="answer")
+    assert breaker.state(routes_for("answer")[0]) == breaker.CLOSED
+    assert generate(messages, task="answer").text == ANSWER
+
+
 def test_the_breaker_half_opens_after_the_cooldown_and_a_success_closes_it(fake, messages, settings):
     settings.INFERENCE_BREAKER_FAILURES = 3
     fake.fail_next(3, "503")
