@@ -15,6 +15,7 @@ from apps.tenants.permissions import IsAdministrator, IsAgent, IsReader
 
 from . import audit, selectors, services, writing
 from .models import Conversation, Generation
+from .rag import public_source
 from .sse import generation_events
 
 
@@ -42,7 +43,7 @@ class GenerationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_sources(self, generation) -> list[dict]:
-        return [{k: v for k, v in s.items() if k != "text"} for s in generation.sources]
+        return [public_source(s) for s in generation.sources]
 
     def get_stream_url(self, generation) -> str:
         return f"/api/v1/assistant/generations/{generation.pk}/stream/"

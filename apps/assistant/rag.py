@@ -58,7 +58,7 @@ def answer_question(generation: Generation, session: ModelSession) -> dict:
         turns = selectors.history(generation)
     query = standalone_query(question, turns, session)
     sources, confidence = retrieve(generation, query)
-    streaming.publish(generation.pk, "sources", {"query": query, "sources": [_public(s) for s in sources]})
+    streaming.publish(generation.pk, "sources", {"query": query, "sources": [public_source(s) for s in sources]})
     fields = {"query": query, "sources": sources, "confidence": confidence}
     if not sources or confidence < abstain_threshold(generation.authority):
         return fields | abstention(query, sources, reason="retrieval")
@@ -93,6 +93,6 @@ def _sentences_citing(text: str, n: int) -> str:
     return " ".join(s for s in extractive.sentences(text.replace("\n", " ")) if f"[{n}]" in s) or text
 
 
-def _public(source: dict) -> dict:
-    """What a reader of the stream needs about a source (not the whole passage)."""
-    return {key: source[key] for key in ("n", "document_id", "title", "page", "heading", "collection", "date")}
+def public_source(source: dict) -> dict:
+    """A source as the stream and the API show it: without the passage's text."""
+    return {key: value for key, value in source.items() if key != "text"}

@@ -11,9 +11,10 @@ from apps.jobs.runner import DEFAULT_MAX_RETRIES, JobRun
 from apps.tenants.context import tenant_context
 
 from . import streaming, usage
+from .errors import QuotaExceeded
 from .models import Generation
-from .rag import answer_question
-from .session import ModelSession, QuotaExceeded
+from .rag import answer_question, public_source
+from .session import ModelSession
 from .writing import TOOLS
 
 logger = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ def snapshot(generation: Generation) -> dict:
     return {"id": generation.pk, "task": generation.task, "outcome": generation.outcome, "mode": generation.mode,
             "output": generation.output, "error": generation.error, "flagged": generation.flagged,
             "invalid_citations": generation.invalid_citations, "query": generation.query,
-            "sources": [{k: v for k, v in s.items() if k != "text"} for s in generation.sources],
+            "sources": [public_source(s) for s in generation.sources],
             "result": generation.result, "model": generation.model,
             "tokens": {"prompt": generation.prompt_tokens, "completion": generation.completion_tokens},
             "energy_wh": round(generation.energy_wh, 4), "co2_g": round(generation.co2_g, 4)}

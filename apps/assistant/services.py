@@ -3,26 +3,15 @@ Generation and a job; the worker does the rest (running.py)."""
 
 from django.db import transaction
 
-from apps.jobs.errors import JobError
 from apps.jobs.services import enqueue_job
 
-from . import selectors, usage
+from . import usage
+from .errors import AssistantError
 from .models import Conversation, Generation
-from .session import QUOTA_MESSAGE
 from .tasks import GENERATE_JOB
 
 MAX_QUESTION_CHARS = 2_000
 MAX_TEXT_CHARS = 200_000
-
-
-class AssistantError(JobError):
-    """A request refused before any work starts; the message is French, for the user."""
-
-
-def _check_quota(authority) -> None:
-    quota = selectors.monthly_quota(authority)
-    if quota and usage.tokens_this_month(authority.pk) >= quota:
-        raise AssistantError(QUOTA_MESSAGE.format(quota=f"{quota:,}".replace(",", " ")))
 
 
 def _start(*, authority, user, task: str, inputs: dict, conversation=None) -> Generation:
@@ -43,7 +32,7 @@ def ask_question(*, authority, user, question: str, conversation: Conversation |
         raise AssistantError("Posez une question.")
     if len(question) > MAX_QUESTION_CHARS:
         raise AssistantError(f"La question est trop longue (plus de {MAX_QUESTION_CHARS} caractères).")
-    _check_quota(authority)
+    usage.check_quota(authority)
     if conversation is None:
         conversation = Conversation.objects.create(authority=authority, user=user, title=question[:200],
                                                    collections=sorted(collections or []))
@@ -59,7 +48,7 @@ def request_tool(*, authority, user, task: str, inputs: dict, stream: bool = Tru
     stream=False for batch work nobody watches live: the worker then asks for whole replies."""
     if sum(len(str(value)) for value in inputs.values()) > MAX_TEXT_CHARS:
         raise AssistantError(f"Le texte est trop long (plus de {MAX_TEXT_CHARS:,} caractères).".replace(",", " "))
-    _check_quota(authority)
+    usage.check_quota(authority)
     return _start(authority=authority, user=user, task=task, inputs=inputs | ({} if stream else {"stream": False}))
 
 

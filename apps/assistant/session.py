@@ -6,19 +6,12 @@ import time
 from dataclasses import dataclass, field
 
 from apps import inference
-from apps.jobs.errors import JobError
 
-from . import prompts, selectors, streaming, usage
+from . import prompts, streaming, usage
 from .models import Generation
 from .pseudonymise import pseudonymise, restore
 
-QUOTA_MESSAGE = ("Le quota mensuel d'IA de votre collectivité ({quota} jetons) est atteint. Il sera renouvelé "
-                 "le 1er du mois prochain ; un administrateur de la plateforme peut l'augmenter.")
 _OPEN_PLACEHOLDER = re.compile(r"\[[A-Z_]*\d*$")
-
-
-class QuotaExceeded(JobError):
-    pass
 
 
 @dataclass
@@ -52,7 +45,7 @@ class ModelSession:
                  **context) -> str:
         """Render `template` (a task name: its latest version is used), call the model, return its text
         with personal data restored. Streams to the generation's readers unless stream=False."""
-        self._check_quota()
+        usage.check_quota(self.generation.authority, pending=self.prompt_tokens + self.completion_tokens)
         stream = stream and self.generation.input.get("stream", True)  # batch requests: one JSON reply, less CPU
         version = prompts.latest(template)
         messages = prompts.render(version, **context)
@@ -70,12 +63,6 @@ class ModelSession:
         self.co2_g += completion.co2_g
         self.model, self.route = completion.model, completion.route
         return self.unmask(completion.text)
-
-    def _check_quota(self) -> None:
-        authority = self.generation.authority
-        quota = selectors.monthly_quota(authority)
-        if quota and usage.tokens_this_month(authority.pk) + self.prompt_tokens + self.completion_tokens >= quota:
-            raise QuotaExceeded(QUOTA_MESSAGE.format(quota=f"{quota:,}".replace(",", " ")))
 
     def audit_fields(self) -> dict:
         return {"template": ", ".join(dict.fromkeys(self.templates))[:60], "model": self.model, "route": self.route,

@@ -11,6 +11,7 @@ from django.utils import timezone
 from apps.tenants.context import tenant_context
 
 from . import selectors
+from .errors import QuotaExceeded
 
 KEEP_SECONDS = 40 * 24 * 3600  # past the end of the month
 
@@ -39,3 +40,10 @@ def add(authority_id: int, tokens: int) -> None:
         key = _key(authority_id)
         if _redis().exists(key):  # else the next read rebuilds it from the database, this row included
             _redis().incrby(key, tokens)
+
+
+def check_quota(authority, *, pending: int = 0) -> None:
+    """Raise QuotaExceeded when the month's tokens, plus `pending` not yet recorded, reach the quota."""
+    quota = selectors.monthly_quota(authority)
+    if quota and tokens_this_month(authority.pk) + pending >= quota:
+        raise QuotaExceeded(quota)
