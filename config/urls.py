@@ -10,6 +10,7 @@ from apps.accounts.forms import LoginForm
 from apps.assistant import api as assistant_api
 from apps.assistant import views as assistant_views
 from apps.core import views as core_views
+from apps.deliberations import urls as deliberations_urls
 from apps.documents import views as documents_views
 from apps.documents.api import CollectionViewSet, DocumentViewSet, SearchView
 from apps.jobs import views as jobs_views
@@ -35,6 +36,7 @@ api_urls = [
     path("assistant/questions/", assistant_api.QuestionView.as_view(), name="assistant-questions"),
     path("assistant/tools/<str:task>/", assistant_api.ToolView.as_view(), name="assistant-tool"),
     path("assistant/audit.csv", assistant_api.AuditExportView.as_view(), name="assistant-audit-export"),
+    *deliberations_urls.api_urlpatterns,
     *router.urls,
 ]
 
@@ -80,6 +82,8 @@ urlpatterns = [
     path("assistant/generations/<int:pk>/avis/", assistant_views.feedback, name="assistant-feedback"),
     path("assistant/generations/<int:pk>/corrections/", assistant_views.apply_corrections,
          name="assistant-corrections"),
+    *deliberations_urls.page_urlpatterns,
+    *deliberations_urls.public_urlpatterns,
     path("travaux/", jobs_views.job_list, name="jobs"),
     path("travaux/diagnostic/", jobs_views.start_diagnostic, name="jobs-diagnostic"),
     path("travaux/<int:pk>/relancer/", jobs_views.retry, name="job-retry"),

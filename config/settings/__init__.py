@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "apps.documents",
     "apps.inference",
     "apps.assistant",
+    "apps.deliberations",
 ]
 
 MIDDLEWARE = [

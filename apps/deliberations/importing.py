@@ -1,0 +1,1 @@
+"""SCDL import: validate then upsert by authority + deliberation id, as a background job. Owner: helper B."""

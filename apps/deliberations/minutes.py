@@ -1,0 +1,1 @@
+"""Propose the deliberations contained in council minutes. Owner: helper D."""

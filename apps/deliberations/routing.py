@@ -1,0 +1,1 @@
+"""Subject routing: suggest the @ctes matière of a deliberation. Owner: helper C."""

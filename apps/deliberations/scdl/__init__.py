@@ -1,0 +1,1 @@
+"""SCDL « Délibérations »: reading files, validating against the official schema, writing exports."""

@@ -1,0 +1,1 @@
+"""Write an authority's published deliberations as a valid SCDL CSV. Owner: helper A."""

@@ -1,0 +1,1 @@
+"""Reads on the register shared by pages, API and public register. Owner: helper E."""

@@ -1,0 +1,1 @@
+"""Writes on the register (publish, confirm a matière, edit). Owner: helper E."""
