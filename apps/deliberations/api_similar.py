@@ -1,0 +1,3 @@
+"""Pages/API module (see urls.py)."""
+
+urlpatterns = []
