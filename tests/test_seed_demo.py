@@ -4,6 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
+from apps.deliberations.models import Deliberation, ScdlImport
 from apps.documents.models import Document
 from apps.tenants.context import tenant_context
 from apps.tenants.models import Authority
@@ -15,6 +16,7 @@ def test_seed_demo_is_idempotent_and_its_credentials_log_in(settings, tmp_path, 
     from apps.core.management.commands import seed_demo
 
     settings.MEDIA_ROOT = tmp_path
+    settings.DELIB_FETCH_ATTACHMENTS = False  # the acts' PDFs are on the Internet, closed to tests
     # Fewer documents than the real demo: the local embedder takes about a second per passage.
     for slug, (name, kind, paths) in list(seed_demo.DEMO_DOCUMENTS.items()):
         monkeypatch.setitem(seed_demo.DEMO_DOCUMENTS, slug, (name, kind, paths[:2] if slug == "couthenans" else []))
@@ -29,3 +31,11 @@ def test_seed_demo_is_idempotent_and_its_credentials_log_in(settings, tmp_path, 
     with tenant_context(couthenans.pk):
         states = list(Document.objects.values_list("state", flat=True))
     assert len(states) == 2 and set(states) == {"indexed"}
+    rennes, metropole = Authority.objects.get(slug="rennes"), Authority.objects.get(slug="saint-etienne-metropole")
+    with tenant_context(rennes.pk):
+        assert ScdlImport.objects.count() == 1  # seeding again imports nothing twice
+        assert Deliberation.objects.filter(published=True).count() == 152
+        assert Deliberation.objects.filter(matiere_code="7.10").count() == 11
+    with tenant_context(metropole.pk):
+        report = ScdlImport.objects.get().report
+        assert report["rows"] == 80 and report["invalid"] == 80  # the real file fails the schema's checks

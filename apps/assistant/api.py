@@ -72,6 +72,9 @@ class ToolSerializer(serializers.Serializer):
     text = serializers.CharField(required=False, allow_blank=True, max_length=services.MAX_TEXT_CHARS)
     document = serializers.IntegerField(required=False)
     documents = serializers.ListField(child=serializers.IntegerField(), required=False)
+    deliberations = serializers.ListField(child=serializers.IntegerField(), required=False,
+                                          help_text="compare : deux délibérations (dont une publiée d'une autre "
+                                                    "collectivité).")
     chunks = serializers.ListField(child=serializers.IntegerField(), required=False)
     instructions = serializers.CharField(required=False, allow_blank=True, max_length=5_000)
     agenda = serializers.CharField(required=False, allow_blank=True, max_length=20_000)

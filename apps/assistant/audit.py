@@ -28,6 +28,8 @@ def _request_text(generation) -> str:
         parts.append(f"document {data['document']}")
     if data.get("documents"):
         parts.append("documents " + ", ".join(map(str, data["documents"])))
+    if data.get("deliberations"):
+        parts.append("délibérations " + ", ".join(map(str, data["deliberations"])))
     if data.get("text"):
         parts.append(f"texte de {len(data['text'])} caractères")
     return " | ".join(p for p in parts if p)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from apps import inference
+from apps.deliberations.similar import comparison_text, visible_deliberation
 from apps.documents.models import Chunk, Document
 from apps.jobs.errors import JobError
 from apps.tenants.context import tenant_context
@@ -19,6 +20,7 @@ Task, Mode = Generation.Task, Generation.Mode
 MAP_CHARS = 12_000  # text per model call when condensing: a longer text is condensed part by part
 REWRITE_CHARS = 5_000  # text per call when the answer is as long as the text (plain language, spelling)
 COMPARE_CHARS = MAP_CHARS // 2  # per document: both documents fit in one call
+COMPARE_INPUTS = ("documents", "deliberations")  # two of one kind: documents of the authority, or deliberations
 EMAIL_CONTEXT_CHARS = MAP_CHARS
 MAX_CHUNKS = 50
 MAX_INSTRUCTIONS_CHARS = 5_000
@@ -70,7 +72,7 @@ def _text(value) -> str:
 
 
 _BAD_ID = {"document": "Document introuvable.", "documents": "Choisissez deux délibérations à comparer.",
-           "chunks": "Passage introuvable."}
+           "deliberations": "Choisissez deux délibérations à comparer.", "chunks": "Passage introuvable."}
 
 
 def _ids(value, key: str) -> int | list[int] | None:
@@ -97,9 +99,12 @@ def _check_requirements(task: str, data: dict) -> None:
         if len(data.get("chunks", [])) > MAX_CHUNKS:
             raise ToolInputError(f"Sélectionnez au plus {MAX_CHUNKS} passages.")
     elif task == Task.COMPARE:
-        if len(data.get("documents", [])) != 2:
+        given = [key for key in COMPARE_INPUTS if key in data]
+        if len(given) > 1:
+            raise ToolInputError("Choisissez deux documents ou deux délibérations, pas les deux.")
+        if not given or len(data[given[0]]) != 2:
             raise ToolInputError("Choisissez deux délibérations à comparer.")
-        if data["documents"][0] == data["documents"][1]:
+        if data[given[0]][0] == data[given[0]][1]:
             raise ToolInputError("Choisissez deux délibérations différentes.")
     elif task == Task.MINUTES and "notes" not in data:
         raise ToolInputError("Collez vos notes de séance.")
@@ -321,24 +326,51 @@ def run_plain_language(generation: Generation, session: ModelSession) -> dict:
     return {"output": output, "result": {"source": source.info, "parts": len(rewritten)}, "mode": Mode.GENERATIVE}
 
 
+@dataclass(frozen=True)
+class Comparand:
+    text: str
+    title: str
+    kind: str
+    date: object  # datetime.date or None
+    info: dict  # what the result says about it
+
+
+def _comparands(generation: Generation, data: dict) -> tuple[str, list[Comparand]]:
+    """("documents" or "deliberations", the two texts). Another authority's document is not found;
+    another authority's deliberation only when it is published (its copied text, not its document)."""
+    with tenant_context(generation.authority_id):
+        if "deliberations" in data:
+            return "deliberations", [_deliberation(pk, generation.authority_id) for pk in data["deliberations"]]
+        documents = [_document(pk) for pk in data["documents"]]
+    return "documents", [Comparand(document_text(d), d.title, d.get_kind_display(), d.date, {"document_id": d.pk})
+                         for d in documents]
+
+
+def _deliberation(pk: int, authority_id: int) -> Comparand:
+    if (deliberation := visible_deliberation(pk, authority_id)) is None:
+        raise ToolInputError("Délibération introuvable.")
+    title = " ".join(deliberation.objet.split())
+    return Comparand(comparison_text(deliberation, authority_id=authority_id), title, "Délibération",
+                     deliberation.delib_date, {"deliberation_id": deliberation.pk, "delib_id": deliberation.delib_id,
+                                               "authority": deliberation.authority.name,
+                                               "same_authority": deliberation.authority_id == authority_id})
+
+
 def run_compare(generation: Generation, session: ModelSession) -> dict:
     _require_model(session)
-    ids = validate_inputs(generation.task, generation.input)["documents"]
-    with tenant_context(generation.authority_id):
-        documents = [_document(pk) for pk in ids]
+    key, comparands = _comparands(generation, validate_inputs(generation.task, generation.input))
     entries, info, texts = [], [], []  # texts: what the figures of the answer may come from
-    for label, document in zip("AB", documents, strict=True):
-        text = document_text(document)
-        excerpt = truncate(text, COMPARE_CHARS)
-        texts += [excerpt, document.title, document.date.strftime("%d/%m/%Y %Y-%m-%d") if document.date else ""]
-        entries.append({"label": label, "title": _data(session, document.title), "kind": document.get_kind_display(),
-                        "date": document.date.strftime("%d/%m/%Y") if document.date else "",
-                        "text": _data(session, excerpt), "truncated": len(excerpt) < len(text)})
-        info.append({"label": label, "document_id": document.pk, "title": document.title,
-                     "truncated": len(excerpt) < len(text), "compared_chars": len(excerpt), "total_chars": len(text)})
+    for label, item in zip("AB", comparands, strict=True):
+        excerpt = truncate(item.text, COMPARE_CHARS)
+        texts += [excerpt, item.title, item.date.strftime("%d/%m/%Y %Y-%m-%d") if item.date else ""]
+        entries.append({"label": label, "title": _data(session, item.title), "kind": item.kind,
+                        "date": item.date.strftime("%d/%m/%Y") if item.date else "",
+                        "text": _data(session, excerpt), "truncated": len(excerpt) < len(item.text)})
+        info.append({"label": label, **item.info, "title": item.title, "truncated": len(excerpt) < len(item.text),
+                     "compared_chars": len(excerpt), "total_chars": len(item.text)})
     output = session.complete("compare", task=generation.task, max_tokens=1200, authority=generation.authority.name,
                               documents=entries)
-    result = {"documents": info}
+    result = {key: info}
     if cut := [d for d in info if d["truncated"]]:
         result["truncated"] = True
         result["notice"] = "Comparaison partielle : " + " ; ".join(
@@ -390,7 +422,7 @@ TOOLS: dict[str, Tool] = {tool.task: tool for tool in (
     Tool(Task.SUMMARY.value, "Résumer", SOURCE_INPUTS, False, run_summary),
     Tool(Task.KEY_POINTS.value, "Extraire les points clés", SOURCE_INPUTS, False, run_key_points),
     Tool(Task.PLAIN_LANGUAGE.value, "Reformuler en langage clair", SOURCE_INPUTS, True, run_plain_language),
-    Tool(Task.COMPARE.value, "Comparer deux délibérations", ("documents",), True, run_compare),
+    Tool(Task.COMPARE.value, "Comparer deux délibérations", COMPARE_INPUTS, True, run_compare),
     Tool(Task.MINUTES.value, "Rédiger un compte rendu", ("agenda", "notes"), True, run_minutes),
     Tool(Task.EMAIL.value, "Rédiger un courriel", ("instructions", "text"), True, run_email),
     Tool(Task.SPELLING.value, "Corriger l'orthographe", ("text",), True, run_spelling),

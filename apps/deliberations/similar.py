@@ -1,1 +1,249 @@
-"""Similar deliberations in the same authority and among other authorities' public ones. Owner: helper E."""
+"""Similar deliberations ("how did others decide?"): the nearest deliberations by embedding, in the
+same authority (any state) and among other authorities' published ones, with filters on the authority.
+
+Runs inside the current authority's tenant context; row-level security hides other authorities'
+unpublished rows, and every query also says so explicitly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import Q
+
+from apps.documents.models import Document
+from apps.documents.vector_query import (
+    EF_SEARCH,
+    EXACT_SCAN_MAX_ROWS,
+    ITERATIVE_SCAN,
+    MAX_SCAN_TUPLES,
+    _transaction_settings,
+    vector_literal,
+)
+from apps.tenants.context import current_authority_id
+from apps.tenants.models import Authority
+
+from .models import Deliberation
+from .vectors import ensure_embeddings
+
+SCOPES = ("own", "others", "all")
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class SimilarHit:
+    deliberation: Deliberation
+    authority_name: str
+    authority_kind: str  # Authority.Kind value
+    population: int | None
+    score: float  # cosine similarity, 1.0 = same direction
+    same_authority: bool
+
+    @property
+    def percent(self) -> int:
+        return max(0, min(100, round(self.score * 100)))
+
+    @property
+    def authority_kind_label(self) -> str:
+        return Authority.Kind(self.authority_kind).label if self.authority_kind in Authority.Kind.values else ""
+
+    @property
+    def authority_slug(self) -> str:
+        return self.deliberation.authority.slug
+
+    @property
+    def population_text(self) -> str:
+        return f"{self.population:,} hab.".replace(",", "\u202f") if self.population else ""
+
+    @property
+    def votes(self) -> str:
+        return votes_text(self.deliberation)
+
+
+def similar_deliberations(*, deliberation: Deliberation, scope: str = "all", authority_kind: str = "",
+                          population_min: int | None = None, population_max: int | None = None,
+                          matiere_level1: str = "", limit: int = DEFAULT_LIMIT) -> list[SimilarHit]:
+    """The `limit` deliberations nearest to `deliberation`, nearest first.
+
+    scope: "own" (the current authority's, published or not), "others" (other authorities' published
+    ones) or "all". authority_kind and the population range filter the *other* authorities only: the
+    own authority is who is asking. matiere_level1 ("7") keeps deliberations of that @ctes level 1.
+    The source's embedding is computed now if it has none; others without one (or with another
+    model's) are skipped.
+    """
+    if scope not in SCOPES:
+        raise ValueError(f"unknown scope {scope!r}")
+    authority_id = current_authority_id()
+    if authority_id is None or deliberation.authority_id != authority_id:
+        raise ValueError("similar_deliberations runs in the source deliberation's tenant context")
+    vector = source_embedding(deliberation)
+    if vector is None:
+        return []
+    where, params = _conditions(deliberation, scope=scope, authority_kind=authority_kind,
+                                population_min=population_min, population_max=population_max,
+                                matiere_level1=matiere_level1)
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    with connection.cursor() as cursor:
+        found = nearest(cursor, vector=vector, where=where, params=params, k=limit)
+    return _hits(found, authority_id)
+
+
+def source_embedding(deliberation: Deliberation):
+    """The deliberation's vector, computed and stored now when missing or from another model."""
+    ensure_embeddings([deliberation])  # sets the instance's embedding and embedding_model
+    return deliberation.embedding
+
+
+def _conditions(deliberation: Deliberation, *, scope: str, authority_kind: str, population_min: int | None,
+                population_max: int | None, matiere_level1: str) -> tuple[str, list]:
+    """SQL conditions on `d` (the deliberation table) and `a` (its authority), with their params."""
+    own = "d.authority_id = %s"
+    others = ["d.authority_id <> %s", "d.published"]
+    others_params: list = [deliberation.authority_id]
+    if authority_kind:
+        others.append("a.kind = %s")
+        others_params.append(authority_kind)
+    if population_min is not None:
+        others.append("a.population >= %s")
+        others_params.append(population_min)
+    if population_max is not None:
+        others.append("a.population <= %s")
+        others_params.append(population_max)
+    others_sql = "(" + " AND ".join(others) + ")"
+    if scope == "own":
+        where, params = [own], [deliberation.authority_id]
+    elif scope == "others":
+        where, params = [others_sql], others_params
+    else:
+        where, params = [f"({own} OR {others_sql})"], [deliberation.authority_id, *others_params]
+    where += ["d.id <> %s", "d.embedding IS NOT NULL"]
+    params.append(deliberation.pk)
+    if deliberation.embedding_model:
+        # Vectors of two embedding models are not comparable.
+        where.append("d.embedding_model = %s")
+        params.append(deliberation.embedding_model)
+    if matiere_level1:
+        where.append("(d.matiere_code = %s OR d.matiere_code LIKE %s)")
+        params += [matiere_level1, f"{matiere_level1}.%"]
+    return " AND ".join(where), params
+
+
+_FROM = "deliberations_deliberation d JOIN tenants_authority a ON a.id = d.authority_id"
+
+
+def nearest(cursor, *, vector, where: str, params: list, k: int) -> list[tuple[int, float]]:
+    """[(deliberation id, cosine distance)] of the k nearest rows matching `where`, nearest first.
+
+    Few candidates (one authority, a rare kind): an exact scan, recall 1.0. Many (every public act
+    of the platform): pgvector's iterative HNSW scan, as apps/documents/vector_query does, falling
+    back to the exact scan when the filter is too selective for the index to find k rows.
+    """
+    cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM {_FROM} WHERE {where} LIMIT %s) AS capped",
+                   [*params, EXACT_SCAN_MAX_ROWS + 1])
+    if cursor.fetchone()[0] > EXACT_SCAN_MAX_ROWS:
+        found = _index_nearest(cursor, vector=vector, where=where, params=params, k=k)
+        if len(found) >= k:
+            return found
+    return _exact_nearest(cursor, vector=vector, where=where, params=params, k=k)
+
+
+def _exact_nearest(cursor, *, vector, where: str, params: list, k: int) -> list[tuple[int, float]]:
+    # OFFSET 0 keeps the subquery whole, so the HNSW index cannot serve the ORDER BY and post-filter.
+    cursor.execute(
+        f"""
+        SELECT id, distance FROM (
+            SELECT d.id, d.embedding <=> %s::vector AS distance FROM {_FROM} WHERE {where} OFFSET 0
+        ) AS candidates
+        ORDER BY distance, id
+        LIMIT %s
+        """,
+        [vector_literal(vector), *params, k],
+    )
+    return [(row[0], float(row[1])) for row in cursor.fetchall()]
+
+
+def _index_nearest(cursor, *, vector, where: str, params: list, k: int) -> list[tuple[int, float]]:
+    # relaxed_order returns matches roughly by distance: re-sorted outside the scan. "+ 0" because
+    # PostgreSQL >= 17 would otherwise trust the materialized CTE's order (pgvector issue #862).
+    settings = {"hnsw.iterative_scan": ITERATIVE_SCAN, "hnsw.ef_search": str(EF_SEARCH),
+                "hnsw.max_scan_tuples": str(MAX_SCAN_TUPLES), "enable_sort": "off"}
+    sql = f"""
+        WITH candidates AS MATERIALIZED (
+            SELECT d.id, d.embedding <=> %s::vector AS distance FROM {_FROM} WHERE {where}
+            ORDER BY distance
+            LIMIT %s
+        )
+        SELECT id, distance FROM candidates
+        ORDER BY distance + 0, id
+        LIMIT %s
+        """
+    with _transaction_settings(cursor, settings):
+        cursor.execute(sql, [vector_literal(vector), *params, k, k])
+        return [(row[0], float(row[1])) for row in cursor.fetchall()]
+
+
+def _hits(found: list[tuple[int, float]], authority_id: int) -> list[SimilarHit]:
+    rows = Deliberation.all_tenants.select_related("authority").in_bulk([pk for pk, _ in found])
+    hits = []
+    for pk, distance in found:
+        row = rows.get(pk)
+        if row is None:  # deleted (or unpublished) between the two queries
+            continue
+        if row.authority_id != authority_id and not row.published:
+            continue
+        hits.append(SimilarHit(deliberation=row, authority_name=row.authority.name, authority_kind=row.authority.kind,
+                               population=row.authority.population, score=1.0 - distance,
+                               same_authority=row.authority_id == authority_id))
+    return hits
+
+
+# --- a deliberation as the assistant's compare tool reads it ------------------------------------------
+
+def visible_deliberation(pk: int, authority_id: int) -> Deliberation | None:
+    """The authority's own deliberation, or another authority's published one; None otherwise.
+    Call inside the authority's tenant context (RLS hides the rest anyway)."""
+    return (Deliberation.all_tenants.select_related("authority").filter(pk=pk)
+            .filter(Q(authority_id=authority_id) | Q(published=True)).first())
+
+
+def comparison_text(deliberation: Deliberation, *, authority_id: int) -> str:
+    """What is known of a deliberation, for a comparison: its SCDL fields, then its full text. Another
+    authority's act document is not readable (RLS): its copied `text` is all there is of it."""
+    body = deliberation.text.strip()
+    if not body and deliberation.authority_id == authority_id and deliberation.document_id:
+        document = Document.objects.filter(pk=deliberation.document_id).first()
+        body = "\n\n".join((p.get("text") or "").strip() for p in (document.pages if document else []) or []).strip()
+    lines = [f"Collectivité : {_authority_line(deliberation.authority)}",
+             f"Numéro : {deliberation.delib_id}", f"Date : {deliberation.delib_date:%d/%m/%Y}",
+             f"Objet : {' '.join(deliberation.objet.split())}"]
+    if deliberation.matiere_code or deliberation.matiere_nom:
+        lines.append(f"Matière : {deliberation.matiere_code} {deliberation.matiere_nom}".rstrip())
+    if votes := votes_text(deliberation):
+        lines.append(f"Vote : {votes}")
+    if decision := deliberation.decision.strip():
+        # "Adoptée" capitalised after a label reads as a first name to the pseudonymiser's NER.
+        lines.append(f"Décision : {decision[:1].lower() + decision[1:] if decision[1:2].islower() else decision}")
+    if deliberation.budget_annee or deliberation.budget_nom:
+        lines.append(f"Budget : {deliberation.budget_nom} {deliberation.budget_annee}".strip())
+    body = body or "(Texte intégral non disponible : seules les informations ci-dessus sont connues.)"
+    return "\n".join(lines) + "\n\n" + body
+
+
+def votes_text(deliberation: Deliberation) -> str:
+    """« 15 pour, 0 contre, 2 abstentions (23 en exercice, 17 votants) », or "" without votes."""
+    counts = [(deliberation.vote_pour, "pour"), (deliberation.vote_contre, "contre"),
+              (deliberation.vote_abstention, "abstention")]
+    main = ", ".join(f"{n} {word}{'s' if word == 'abstention' and n > 1 else ''}" for n, word in counts
+                     if n is not None)
+    extra = ", ".join(f"{n} {word}" for n, word in [(deliberation.vote_effectif, "en exercice"),
+                                                      (deliberation.vote_reel, "votants")] if n is not None)
+    return f"{main} ({extra})" if main and extra else main or extra
+
+
+def _authority_line(authority: Authority) -> str:
+    details = [authority.get_kind_display()]
+    if authority.population:
+        details.append(f"{authority.population:,} habitants".replace(",", "\u202f"))
+    return f"{authority.name} ({', '.join(details)})"

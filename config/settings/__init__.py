@@ -205,6 +205,12 @@ CHUNK_OVERLAP_TOKENS = env_int("CHUNK_OVERLAP_TOKENS", 60)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = DOCUMENT_MAX_FILES_PER_UPLOAD
+# Deliberations
+DELIB_IMPORT_MAX_BYTES = env_int("DELIB_IMPORT_MAX_MB", 100) * 1024 * 1024  # an SCDL file, upload or URL
+# Fetch each deliberation's act at DELIB_URL after an import (off where the network is closed).
+DELIB_FETCH_ATTACHMENTS = env_bool("DELIB_FETCH_ATTACHMENTS", default=True)
+# Let the generative model choose among the classifier's candidate matières (unmeasured: off by default).
+DELIB_ROUTING_USE_MODEL = env_bool("DELIB_ROUTING_USE_MODEL", default=False)
 # Assistant
 # Tokens (prompt + generated) an authority may use per calendar month; 0 = no limit. An authority's
 # own value (settings["assistant"]["monthly_token_quota"]) overrides it.

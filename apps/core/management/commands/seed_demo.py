@@ -7,6 +7,8 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 
+from apps.deliberations.importing import start_import
+from apps.deliberations.models import ScdlImport
 from apps.documents.models import Collection, Document
 from apps.documents.services import add_uploads
 from apps.jobs.models import Job
@@ -21,6 +23,13 @@ DEMO_AUTHORITIES = [
      "contact_email": "mairie@couthenans.demo.registre.fr", "role": Membership.Role.ADMINISTRATOR},
     {"slug": "avranches", "name": "Ville d'Avranches", "kind": Authority.Kind.COMMUNE,
      "contact_email": "mairie@avranches.demo.registre.fr", "role": Membership.Role.AGENT},
+    # Two real open-data registers: their published acts feed the public register and « how did
+    # others decide? » for the communes above.
+    {"slug": "rennes", "name": "Ville de Rennes", "kind": Authority.Kind.COMMUNE, "siren": "213502388",
+     "population": 225081, "contact_email": "mairie@rennes.demo.registre.fr", "role": Membership.Role.AGENT},
+    {"slug": "saint-etienne-metropole", "name": "Saint-Étienne Métropole", "kind": Authority.Kind.INTERCOMMUNALITE,
+     "siren": "244200770", "population": 404000, "contact_email": "contact@sem.demo.registre.fr",
+     "role": Membership.Role.AGENT},
 ]
 # Real public minutes beside the repository (../shared/data), indexed by the worker on first run.
 SHARED_DATA = Path(settings.BASE_DIR).parent / "shared" / "data"
@@ -29,6 +38,11 @@ DEMO_DOCUMENTS = {
                    sorted((SHARED_DATA / "pdf-couthenans").glob("*.pdf"))),
     "avranches": ("Procès-verbaux", Document.Kind.PROCES_VERBAL,
                   sorted((SHARED_DATA / "proces-verbaux").glob("*.txt"))[-2:]),
+}
+# SCDL files imported (and published) into the demo registers, through the real import job.
+DEMO_REGISTERS = {
+    "rennes": SHARED_DATA / "scdl" / "deliberations-ville-de-rennes-extrait-152.json",
+    "saint-etienne-metropole": SHARED_DATA / "scdl" / "deliberations-saint-etienne-metropole-2022.csv",
 }
 
 
@@ -52,8 +66,10 @@ class Command(BaseCommand):
                 Membership.objects.get_or_create(authority=authority, user=user, defaults={"role": role})
                 if not Job.objects.exists():
                     enqueue_job(authority=authority, kind="platform.diagnostic", created_by=user)
-                if not Document.objects.exists():
+                if not Document.objects.exists() and authority.slug in DEMO_DOCUMENTS:
                     self._add_demo_documents(authority, user)
+                if not ScdlImport.objects.exists() and DEMO_REGISTERS.get(authority.slug, Path()).is_file():
+                    self._import_demo_register(authority, user)
         self.stdout.write(self.style.SUCCESS(
             f"\nRegistre est prêt : {url}\n"
             f"  Adresse électronique : {DEMO_EMAIL}\n"
@@ -71,3 +87,10 @@ class Command(BaseCommand):
         add_uploads(authority=authority, files=files, created_by=user, collection=collection, kind=kind,
                     source="démonstration")
         self.stdout.write(f"{authority.name} : {len(files)} documents de démonstration en cours d'indexation.")
+
+    def _import_demo_register(self, authority, user):
+        path = DEMO_REGISTERS[authority.slug]
+        upload = SimpleUploadedFile(path.name, path.read_bytes())
+        start_import(authority=authority, source=ScdlImport.Source.UPLOAD, created_by=user, file=upload,
+                     filename=path.name, publish=True)
+        self.stdout.write(f"{authority.name} : import SCDL de démonstration en cours ({path.name}).")
