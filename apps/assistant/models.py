@@ -36,6 +36,9 @@ class Generation(TenantModel):
         MINUTES = "minutes", "Compte rendu"
         EMAIL = "email", "Courriel"
         SPELLING = "spelling", "Correction"
+        # Model calls made by other apps' jobs, audited here too
+        EXTRACTION = "extraction", "Extraction de délibérations"
+        MATIERE = "matiere", "Suggestion de matière"
 
     class Outcome(models.TextChoices):
         PENDING = "pending", "En attente"

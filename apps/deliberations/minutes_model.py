@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 from apps import inference
-from apps.assistant import prompts, usage
+from apps.assistant import audit, prompts, usage
 from apps.assistant.errors import QuotaExceeded
 from apps.assistant.pseudonymise import pseudonymise, restore
 
@@ -18,6 +18,7 @@ logger = logging.getLogger(__name__)
 TASK = "extract_deliberations"
 CHUNK_CHARS = 12_000  # text per model call: a long procès-verbal is read part by part
 MAX_TOKENS = 2_500
+AUDIT_OUTPUT_CHARS = 20_000  # the raw JSON answers kept in the audit log
 MATCH_SIMILARITY = 0.5  # objets this close (word overlap) are the same deliberation
 VOTE_FIELDS = ("vote_pour", "vote_contre", "vote_abstention", "vote_reel")
 DECISIONS = (("unanimi", "Adoptée à l'unanimité"), ("retir", "Retirée de l'ordre du jour"), ("rejet", "Rejetée"),
@@ -59,7 +60,21 @@ def read_with_model(text: Text, *, authority, progress=None) -> ModelReading:
     except QuotaExceeded as exc:
         reading.notices.append(f"{exc.user_message} Les propositions viennent des règles seules.")
         return reading
-    parts, mapping = chunks(text), {}
+    parts, mapping, completions = chunks(text), {}, []
+    try:
+        _read_parts(reading, text, parts, mapping, completions, authority=authority, progress=progress)
+    finally:
+        if completions:  # every model call is audited, like the assistant's own
+            audit.record_model_call(
+                authority_id=authority.pk, task="extraction", inputs={"characters": len(text.raw), "parts": len(parts)},
+                completions=completions, template=prompts.latest(TASK), pseudonymised=len(mapping),
+                output="\n\n".join(c.text for c in completions)[:AUDIT_OUTPUT_CHARS])
+    usage.add(authority.pk, reading.tokens)
+    return reading
+
+
+def _read_parts(reading: ModelReading, text: Text, parts, mapping: dict, completions: list, *, authority,
+                progress) -> None:
     for number, (start, chunk) in enumerate(parts, 1):
         if progress:
             progress(number, len(parts))
@@ -72,7 +87,8 @@ def read_with_model(text: Text, *, authority, progress=None) -> ModelReading:
         except (inference.InferenceUnavailable, inference.InferenceError, inference.InferenceNotConfigured) as exc:
             logger.warning("Minutes extraction: model unavailable (%s)", exc)
             reading.notices.append(MSG_UNAVAILABLE)
-            return reading
+            return
+        completions.append(completion)
         reading.model = completion.model
         reading.tokens += completion.prompt_tokens + completion.completion_tokens
         items = parse_answer(completion.text)
@@ -83,8 +99,6 @@ def read_with_model(text: Text, *, authority, progress=None) -> ModelReading:
             continue
         reading.used = True
         reading.proposals += [p for item in items if (p := checked(item, text, start, chunk, mapping))]
-    usage.add(authority.pk, reading.tokens)
-    return reading
 
 
 def chunks(text: Text) -> list[tuple[int, str]]:

@@ -19,6 +19,7 @@ from django.db import DatabaseError
 from django.db.models import Count, Max, Q
 
 from apps import inference
+from apps.assistant import audit
 from apps.assistant.prompts import as_data
 from apps.assistant.pseudonymise import pseudonymise
 from apps.documents.embeddings import get_embedder
@@ -162,7 +163,8 @@ def suggest_matieres(*, authority_id: int, objet: str, text: str = "", k: int = 
     with _embedder_errors(), tenant_context(authority_id):
         router = router_for(authority_id)
         vector = get_embedder().embed_passages([embedding_text_for(objet, text)])[0]
-    return _suggestions(router, router.probabilities(vector)[0], objet, text, k=k, use_model=use_model)
+    return _suggestions(router, router.probabilities(vector)[0], objet, text, k=k, use_model=use_model,
+                        authority_id=authority_id)
 
 
 def suggest_for(deliberation: Deliberation, *, use_model: bool | None = None) -> list[dict]:
@@ -171,7 +173,8 @@ def suggest_for(deliberation: Deliberation, *, use_model: bool | None = None) ->
         ensure_embeddings([deliberation])
         router = router_for(deliberation.authority_id)
     suggestions = _suggestions(router, router.probabilities(np.asarray(deliberation.embedding))[0],
-                               deliberation.objet, deliberation.text, use_model=use_model)
+                               deliberation.objet, deliberation.text, use_model=use_model,
+                               authority_id=deliberation.authority_id)
     Deliberation.objects.filter(pk=deliberation.pk).update(matiere_suggestions=suggestions)
     deliberation.matiere_suggestions = suggestions
     return suggestions
@@ -190,14 +193,14 @@ def _embedder_errors():
 
 
 def _suggestions(router, probabilities, objet: str, text: str, *, k: int = SUGGESTIONS,
-                 use_model: bool | None = None) -> list[dict]:
+                 use_model: bool | None = None, authority_id: int | None = None) -> list[dict]:
     """The k best level-2 then level-1 codes; with the model, its pick among the classifier's
     MODEL_CANDIDATES best moves first (the scores stay the classifier's)."""
     with_model = model_enabled() if use_model is None else use_model
     ranked = suggestions_from(router, probabilities, max(k, MODEL_CANDIDATES) if with_model else k)
     level2 = [s for s in ranked if s["level"] == 2]
     level1 = [s for s in ranked if s["level"] == 1][:k]
-    chosen = choose_with_model(objet, text, level2) if with_model else None
+    chosen = choose_with_model(objet, text, level2, authority_id=authority_id) if with_model else None
     if chosen is not None:
         picked = next(s for s in level2 if s["code"] == chosen)
         level2 = [{**picked, "source": "model"}, *[s for s in level2 if s is not picked]]
@@ -241,7 +244,7 @@ def model_messages(objet: str, text: str, candidates: list[dict]) -> list[dict]:
     return [{"role": "system", "content": MODEL_SYSTEM}, {"role": "user", "content": user}]
 
 
-def choose_with_model(objet: str, text: str, candidates: list[dict]) -> str | None:
+def choose_with_model(objet: str, text: str, candidates: list[dict], *, authority_id: int | None = None) -> str | None:
     """The code the model picks among the candidates; None (keep the classifier's order) when the
     model is unavailable or answers anything but one of the candidates."""
     codes = [c["code"] for c in candidates]
@@ -255,6 +258,10 @@ def choose_with_model(objet: str, text: str, candidates: list[dict]) -> str | No
         logger.warning("Routing model unavailable, keeping the classifier's order: %r", exc)
         return None
     code = parse_model_code(completion.text)
+    if authority_id := authority_id or current_authority_id():  # audited like every generation
+        audit.record_model_call(authority_id=authority_id, task="matiere", completions=[completion],
+                                inputs={"objet": objet[:500], "candidates": codes}, template=MODEL_TASK,
+                                output=completion.text)
     if code not in codes:
         logger.warning("Routing model answered %r, not one of %s: keeping the classifier's order",
                        completion.text[:200], codes)

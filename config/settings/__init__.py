@@ -209,6 +209,10 @@ DATA_UPLOAD_MAX_NUMBER_FILES = DOCUMENT_MAX_FILES_PER_UPLOAD
 DELIB_IMPORT_MAX_BYTES = env_int("DELIB_IMPORT_MAX_MB", 100) * 1024 * 1024  # an SCDL file, upload or URL
 # Fetch each deliberation's act at DELIB_URL after an import (off where the network is closed).
 DELIB_FETCH_ATTACHMENTS = env_bool("DELIB_FETCH_ATTACHMENTS", default=True)
+DELIB_FETCH_TIMEOUT_SECONDS = env_int("DELIB_FETCH_TIMEOUT_SECONDS", 30)
+DELIB_ATTACHMENT_MAX_BYTES = env_int("DELIB_ATTACHMENT_MAX_MB", DOCUMENT_MAX_UPLOAD_BYTES // 2**20) * 2**20
+# URL imports and act downloads refuse private and loopback addresses (SSRF) unless an intranet needs them.
+DELIB_FETCH_ALLOW_PRIVATE_HOSTS = env_bool("DELIB_FETCH_ALLOW_PRIVATE_HOSTS", default=False)
 # Let the generative model choose among the classifier's candidate matières (unmeasured: off by default).
 DELIB_ROUTING_USE_MODEL = env_bool("DELIB_ROUTING_USE_MODEL", default=False)
 # Assistant

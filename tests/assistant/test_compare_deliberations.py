@@ -168,3 +168,18 @@ def test_end_to_end_the_worker_finishes_the_generation(authority, member, fake_l
     assert [d["title"] for d in generation.result["deliberations"]] == [
         " ".join(acts["ours"].objet.split()), acts["theirs"].objet]
     assert generation.template.startswith("compare")
+
+
+def test_the_generic_tools_api_takes_deliberations_and_the_audit_names_them(authority, member, fake_llm, acts,
+                                                                            api_client_for, run_on_commit):
+    from apps.assistant import audit
+
+    client = api_client_for(member(authority))
+    with run_on_commit():
+        response = client.post("/api/v1/assistant/tools/compare/", {
+            "deliberations": [acts["ours"].pk, acts["theirs"].pk], "stream": False}, format="json")
+    assert response.status_code == 202, response.content
+    with tenant_context(authority.pk):
+        generation = Generation.objects.get(pk=response.json()["id"])
+        assert generation.input["deliberations"] == [acts["ours"].pk, acts["theirs"].pk]
+        assert f"délibérations {acts['ours'].pk}, {acts['theirs'].pk}" in audit.row(generation)

@@ -162,6 +162,12 @@ def test_model_proposals_are_checked_against_the_text_and_merged(authority, octo
     assert extra["objet"] == "Nomination d'un référent incendie" and extra["page"] == 2
     assert extra["vote_pour"] is None  # 12 is nowhere in the text: dropped
     assert any("absent du texte" in note for note in extra["notes"])
+    from apps.assistant.models import Generation  # every model call is audited
+
+    with tenant_context(authority.pk):
+        audited = Generation.objects.get(task="extraction")
+    assert audited.template.startswith("extract_deliberations") and audited.prompt_tokens > 0
+    assert audited.output.startswith('{"deliberations"') and audited.outcome == Generation.Outcome.DONE
 
 
 def test_invalid_json_from_the_model_leaves_the_rules_proposals_with_a_notice(
