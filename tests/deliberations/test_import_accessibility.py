@@ -2,40 +2,24 @@
 a report with issues, and a running import whose progress updates without a reload."""
 # ruff: noqa: F401 - the autouse fixture imported from test_import_support
 
-import os
-import shutil
-
 import pytest
 
 from apps.deliberations.importing import start_import
 from apps.deliberations.models import ScdlImport
 from apps.tenants.context import tenant_context
 from apps.tenants.models import Membership
+from tests.test_accessibility import CHROMIUM, axe_violations, browser
 
 from .test_import_support import SAINT_ETIENNE, import_settings, latest_import, upload
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
     pytest.mark.skipif(not CHROMIUM, reason="needs Chromium (apt-get install chromium; .ci/run installs it)"),
     pytest.mark.django_db(transaction=True),
 ]
-WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"])
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
-def page(browser, live_server, authority, member):
+def page(browser, live_server, authority, member):  # noqa: F811 - fixture
     user = member(authority, role=Membership.Role.AGENT)
     tab = browser.new_page()
     tab.goto(f"{live_server.url}/connexion/")
@@ -47,28 +31,21 @@ def page(browser, live_server, authority, member):
     tab.close()
 
 
-def violations(tab):
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(tab, options=WCAG_AA)
-    return [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]]
-
-
 def test_the_form_with_its_errors_then_the_report_have_no_wcag_violation(page, live_server, authority):
     page.goto(f"{live_server.url}/deliberations/imports/nouveau/")
-    assert violations(page) == []
+    assert axe_violations(page) == []
     page.get_by_role("button", name="Lancer l'import").click()  # nothing given: errors shown
     assert page.locator(".notice-error").count() == 1
-    assert violations(page) == []
+    assert axe_violations(page) == []
     page.get_by_label("Fichier SCDL").set_input_files(str(SAINT_ETIENNE))
     page.get_by_role("button", name="Lancer l'import").click()  # the job runs in-process at commit
     page.wait_for_selector("text=Détail des problèmes", timeout=30_000)
     assert page.locator("table.issues tbody tr").count() == 100
-    assert violations(page) == []
+    assert axe_violations(page) == []
     page.get_by_role("link", name="Page suivante").first.click()
-    assert violations(page) == []
+    assert axe_violations(page) == []
     page.goto(f"{live_server.url}/deliberations/imports/")
-    assert violations(page) == []
+    assert axe_violations(page) == []
 
 
 def test_a_running_import_shows_its_progress_then_its_report_without_reload(page, live_server, authority):
@@ -82,10 +59,10 @@ def test_a_running_import_shows_its_progress_then_its_report_without_reload(page
                                                          message="32 lignes vérifiées")
     page.goto(f"{live_server.url}/deliberations/imports/{scdl_import.pk}/")
     assert page.locator("progress[value='40']").count() == 1
-    assert violations(page) == []
+    assert axe_violations(page) == []
     page.evaluate("window.notReloaded = true")
     with tenant_context(authority.pk):
         Job.objects.filter(pk=scdl_import.job_id).update(state="succeeded", progress=100)
     page.wait_for_selector("text=Lignes en erreur (non importées)", timeout=10_000)
     assert page.evaluate("window.notReloaded") is True
-    assert violations(page) == []
+    assert axe_violations(page) == []

@@ -2,8 +2,6 @@
 filters re-fetch the section without reloading the page, and « Comparer » links to the assistant's result."""
 
 import datetime
-import os
-import shutil
 
 import pytest
 
@@ -13,33 +11,14 @@ from apps.inference import limiter
 from apps.tenants.context import tenant_context
 from apps.tenants.models import Authority, Membership
 from tests.factories import AuthorityFactory
+from tests.test_accessibility import CHROMIUM, axe_violations, browser  # noqa: F401 - fixture
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
     pytest.mark.skipif(not CHROMIUM, reason="needs Chromium (apt-get install chromium; .ci/run installs it)"),
     pytest.mark.django_db(transaction=True),
 ]
-WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        yield browser
-        browser.close()
-
-
-def axe_violations(page):
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page, options=WCAG_AA)
-    return [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]]
 
 
 def add(authority, delib_id, objet, **fields) -> Deliberation:
@@ -70,7 +49,7 @@ def source(authority):
 
 
 @pytest.fixture
-def page(browser, live_server, authority, member):
+def page(browser, live_server, authority, member):  # noqa: F811 - fixture
     user = member(authority, role=Membership.Role.AGENT)
     page = browser.new_page()
     page.goto(f"{live_server.url}/connexion/")
