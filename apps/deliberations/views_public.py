@@ -68,7 +68,7 @@ def deliberation_file(request, slug, pk):
         if document is None or not document.file:
             raise Http404
         handle = document.file.open("rb")
-    response = FileResponse(handle, filename=document.original_filename,
+    response = FileResponse(handle, filename=document.original_filename, as_attachment=not document.shows_inline,
                             content_type=document.mime_type or None)
     response["Cache-Control"] = "public, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"

@@ -98,6 +98,14 @@ class Document(TenantModel):
     def __str__(self):
         return self.title
 
+    # Types a browser may display from our origin; anything else (HTML, SVG…) is downloaded, so an
+    # uploaded page can never run script as Registre.
+    INLINE_TYPES = ("application/pdf", "text/plain", "image/png", "image/jpeg")
+
+    @property
+    def shows_inline(self) -> bool:
+        return (self.mime_type or "").split(";")[0].strip().lower() in self.INLINE_TYPES
+
     @staticmethod
     def hash_bytes(chunks) -> str:
         digest = hashlib.sha256()

@@ -69,8 +69,10 @@ def document_detail(request, pk):
 @role_required(Role.READER)
 def document_file(request, pk):
     document = get_object_or_404(Document, pk=pk)
-    return FileResponse(document.file.open("rb"), filename=document.original_filename,
-                        as_attachment=request.GET.get("telecharger") == "1")
+    response = FileResponse(document.file.open("rb"), filename=document.original_filename,
+                            as_attachment=request.GET.get("telecharger") == "1" or not document.shows_inline)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @role_required(Role.AGENT)
