@@ -2,17 +2,17 @@
 the web shell, in headless Chromium, plus keyboard access to the skip link."""
 
 import os
-import shutil
 
 import pytest
 
 from apps.tenants.models import Membership
 
 from .factories import JobFactory
+from .system_tools import chromium_path, needs
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM = chromium_path()
 pytestmark = [
-    pytest.mark.skipif(not CHROMIUM, reason="needs Chromium (apt-get install chromium; .ci/run installs it)"),
+    needs("chromium"),  # skipped without Chromium, failed under CI=true
     pytest.mark.django_db(transaction=True),
 ]
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
@@ -58,6 +58,15 @@ def index_sample_document(authority):
         add_uploads(authority=authority, files=[SimpleUploadedFile("tarifs.txt", text.encode())])
 
 
+def sample_document(authority):
+    """The document index_sample_document stored for the signed-in user's authority, as indexed."""
+    from apps.documents.models import Document
+    from apps.tenants.context import tenant_context
+
+    with tenant_context(authority.pk):
+        return Document.objects.get(original_filename="tarifs.txt")
+
+
 def axe_violations(page):
     from axe_playwright_python.sync_playwright import Axe
 
@@ -76,10 +85,21 @@ def test_login_and_password_reset_pages_have_no_wcag_violation(browser, live_ser
 @pytest.mark.parametrize("path", ["/", "/travaux/", "/parametres/membres/", "/parametres/cles-api/",
                                   "/parametres/collectivite/", "/n-existe-pas/", "/documents/",
                                   "/recherche/?q=tarif+cantine", "/recherche/?q=introuvable+zzz",
-                                  "/parametres/collections/", "/documents/1/?passages=1", "/assistant/",
+                                  "/parametres/collections/", "/assistant/",
                                   "/assistant/redaction/", "/assistant/journal/"])
 def test_signed_in_pages_have_no_wcag_violation(signed_in_page, live_server, path):
-    signed_in_page.goto(f"{live_server.url}{path}")
+    response = signed_in_page.goto(f"{live_server.url}{path}")
+    assert response.status == (404 if path == "/n-existe-pas/" else 200), path  # axe audits the intended page
+    assert axe_violations(signed_in_page) == []
+
+
+def test_a_document_page_with_its_indexed_passages_has_no_wcag_violation(signed_in_page, live_server, authority):
+    document = sample_document(authority)
+    response = signed_in_page.goto(f"{live_server.url}/documents/{document.pk}/?passages=1")
+    assert response.status == 200
+    assert signed_in_page.locator("h1").inner_text() == document.title
+    assert signed_in_page.locator("#titre-passages").inner_text().startswith("Passages indexés (")
+    assert signed_in_page.locator("#passages article.chunk").count() >= 1  # the administrator's view of passages
     assert axe_violations(signed_in_page) == []
 
 

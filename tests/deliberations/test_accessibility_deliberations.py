@@ -6,12 +6,13 @@ import datetime
 
 import pytest
 
-from tests.test_accessibility import CHROMIUM, axe_violations, browser, signed_in_page  # noqa: F401
+from tests.system_tools import needs
+from tests.test_accessibility import axe_violations, browser, signed_in_page  # noqa: F401
 
 from .test_register_support import add, add_rennes, index_act, media_root, run_on_commit  # noqa: F401
 
 pytestmark = [
-    pytest.mark.skipif(not CHROMIUM, reason="needs Chromium (apt-get install chromium; .ci/run installs it)"),
+    needs("chromium"),
     pytest.mark.django_db(transaction=True),
 ]
 

@@ -8,12 +8,13 @@ from apps.deliberations.importing import start_import
 from apps.deliberations.models import ScdlImport
 from apps.tenants.context import tenant_context
 from apps.tenants.models import Membership
-from tests.test_accessibility import CHROMIUM, axe_violations, browser
+from tests.system_tools import needs
+from tests.test_accessibility import axe_violations, browser
 
 from .test_import_support import SAINT_ETIENNE, import_settings, latest_import, upload
 
 pytestmark = [
-    pytest.mark.skipif(not CHROMIUM, reason="needs Chromium (apt-get install chromium; .ci/run installs it)"),
+    needs("chromium"),
     pytest.mark.django_db(transaction=True),
 ]
 

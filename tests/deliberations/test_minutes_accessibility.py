@@ -8,12 +8,13 @@ from apps.deliberations import minutes
 from apps.documents.models import Document
 from apps.tenants.context import tenant_context
 from apps.tenants.models import Membership
-from tests.test_accessibility import CHROMIUM, axe_violations, browser  # noqa: F401
+from tests.system_tools import needs
+from tests.test_accessibility import axe_violations, browser  # noqa: F401
 
 from .test_minutes_support import COUTHENANS, media_root, no_matiere_suggestions, offline, stored_minutes  # noqa: F401
 
 pytestmark = [
-    pytest.mark.skipif(not CHROMIUM, reason="needs Chromium (apt-get install chromium; .ci/run installs it)"),
+    needs("chromium"),
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("media_root", "offline"),
 ]

@@ -6,12 +6,13 @@ import pytest
 from apps.deliberations.models import Deliberation
 from apps.tenants.context import tenant_context
 from apps.tenants.models import Membership
-from tests.test_accessibility import CHROMIUM, axe_violations, browser  # noqa: F401 - fixture
+from tests.system_tools import needs
+from tests.test_accessibility import axe_violations, browser  # noqa: F401 - fixture
 
 from .test_routing_support import add_deliberation, fresh_router_cache, suggestion  # noqa: F401 - fixture
 
 pytestmark = [
-    pytest.mark.skipif(not CHROMIUM, reason="needs Chromium (apt-get install chromium; .ci/run installs it)"),
+    needs("chromium"),
     pytest.mark.django_db(transaction=True),
 ]
 

@@ -11,10 +11,11 @@ from apps.inference import limiter
 from apps.tenants.context import tenant_context
 from apps.tenants.models import Authority, Membership
 from tests.factories import AuthorityFactory
-from tests.test_accessibility import CHROMIUM, axe_violations, browser  # noqa: F401 - fixture
+from tests.system_tools import needs
+from tests.test_accessibility import axe_violations, browser  # noqa: F401 - fixture
 
 pytestmark = [
-    pytest.mark.skipif(not CHROMIUM, reason="needs Chromium (apt-get install chromium; .ci/run installs it)"),
+    needs("chromium"),
     pytest.mark.django_db(transaction=True),
 ]
 

@@ -4,6 +4,7 @@ and the French errors users get for corrupt, truncated, protected, empty, scanne
 import functools
 import io
 import os
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from apps.documents import extraction, ocr
 from apps.documents.cleaning import clean_pages, clean_text, dehyphenate, is_page_number
 from apps.documents.extraction import SUPPORTED_EXTENSIONS, Extracted, ExtractionError, extract, ocr_available
 from apps.jobs.errors import JobError
+from tests.system_tools import needs
 
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 COUTHENANS = SHARED_DATA / "pdf-couthenans"
@@ -26,7 +28,7 @@ COUTHENANS_PDFS = sorted(COUTHENANS.glob("*.pdf"))
 AVRANCHES_TEXTS = sorted(AVRANCHES.glob("*.txt"))
 SCANNED_PAGE_PDF = COUTHENANS / "CR_conseil_municipal_28_10_2022.pdf"  # its page 3 is a scanned motion
 
-needs_ocr = pytest.mark.skipif(not ocr_available(), reason="tesseract with French data (tesseract-ocr-fra) absent")
+needs_ocr = needs("tesseract")  # skipped without Tesseract French, failed under CI=true
 
 # Phrases read in the originals: they must come out whole (accents, hyphens, superscripts rejoined).
 EXPECTED_PHRASES = {
@@ -553,14 +555,43 @@ def test_corrupt_docx(tmp_path):
     assert_french_error(caught.value, "Word", "endommagé")
 
 
-@pytest.mark.skipif(extraction.readers.soffice_binary() is not None, reason="LibreOffice installed")
-def test_legacy_doc_without_libreoffice_asks_for_docx(tmp_path):
+def test_legacy_doc_without_libreoffice_asks_for_docx(tmp_path, monkeypatch):
+    monkeypatch.setattr(extraction.readers, "soffice_binary", lambda: None)  # a server without LibreOffice
     path = tmp_path / "ancien.doc"
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
 
     with pytest.raises(ExtractionError) as caught:
         extract(path)
     assert_french_error(caught.value, ".docx")
+
+
+@needs("libreoffice")
+def test_legacy_doc_is_converted_by_libreoffice_and_read(tmp_path):
+    document = docx.Document()
+    document.add_heading("Tarifs de la cantine scolaire", level=1)
+    document.add_paragraph("Le conseil municipal fixe le prix du repas à 3,20 € à compter du 1er septembre.")
+    table = document.add_table(rows=1, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "Pour", "15"
+    document.add_paragraph("Adopté à l'unanimité.")
+    document.save(tmp_path / "ancien.docx")
+    # A real Word 97-2003 binary, written by LibreOffice itself (private profile, like the application's).
+    subprocess.run([extraction.readers.soffice_binary(), "--headless", "--norestore",
+                    f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--convert-to", "doc:MS Word 97",
+                    "--outdir", str(tmp_path / "doc"), str(tmp_path / "ancien.docx")],
+                   capture_output=True, timeout=120, check=True)
+    path = tmp_path / "doc" / "ancien.doc"
+    assert path.read_bytes().startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")  # OLE container: not a .docx
+
+    result = extract(path)
+
+    assert result.mime_type == "application/msword"
+    assert [page.number for page in result.pages] == [1]
+    assert result.pages[0].text.split("\n") == [
+        "Tarifs de la cantine scolaire",
+        "Le conseil municipal fixe le prix du repas à 3,20 € à compter du 1er septembre.",
+        "Pour | 15",
+        "Adopté à l'unanimité.",
+    ]
 
 
 def test_ocr_available_is_a_bool():
