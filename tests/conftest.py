@@ -2,6 +2,7 @@
 application role, so row-level security is in force exactly as in production."""
 
 import os
+import uuid
 
 import pytest
 from django.conf import settings
@@ -10,10 +11,12 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from apps.accounts.services import create_api_key
+from apps.inference import limiter
 from apps.tenants.context import tenant_context
 from apps.tenants.models import Membership
 
 from .factories import AuthorityFactory, MembershipFactory
+from .fake_inference import FakeInference
 
 Role = Membership.Role
 
@@ -90,3 +93,62 @@ def key_client(db):
         return client, plaintext
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Uploaded and generated files of each test go to its own folder, never to var/media."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def run_on_commit(django_capture_on_commit_callbacks):
+    """Run the jobs queued by a block when it commits (Celery is eager in these tests)."""
+
+    def run():
+        return django_capture_on_commit_callbacks(execute=True)
+
+    return run
+
+
+@pytest.fixture(autouse=True)
+def fresh_redis_state():
+    """Generation streams and usage counters are keyed by database ids, which restart with each
+    test database: drop those a previous run left in the test Redis."""
+    client = limiter.redis_client()
+    for pattern in ("registre:generation:*", "registre:usage:*"):
+        keys = list(client.scan_iter(pattern))
+        if keys:
+            client.delete(*keys)
+
+
+@pytest.fixture
+def isolated_inference_keys(monkeypatch):
+    """Slots and circuit breakers of this test's own in Redis (concurrent runs share the server)."""
+    monkeypatch.setattr(limiter, "KEY_PREFIX", f"test-{uuid.uuid4().hex}")
+    yield
+    client = limiter.redis_client()
+    keys = list(client.scan_iter(f"{limiter.KEY_PREFIX}:*"))
+    if keys:
+        client.delete(*keys)
+
+
+@pytest.fixture
+def fake_llm(settings, isolated_inference_keys):
+    """The fake TGI on loopback, configured as the platform's inference server, with quick retries.
+    Tests change its `answer` (a string, a callable or a list) or script failures with `fail_next`."""
+    with FakeInference(answer="Réponse.") as fake:
+        settings.INFERENCE_URL = fake.url
+        settings.INFERENCE_ROUTES = []
+        settings.INFERENCE_RETRIES = 1
+        settings.INFERENCE_RETRY_BACKOFF_SECONDS = 0.01
+        settings.INFERENCE_TIMEOUT_SECONDS = 5
+        yield fake
+
+
+@pytest.fixture
+def offline(settings):
+    """No inference server: the products' offline (extractive, rules-only) modes."""
+    settings.INFERENCE_URL = ""
+    settings.INFERENCE_ROUTES = []

@@ -52,6 +52,7 @@ class FakeInference:
         self.model_id, self.max_input_tokens, self.hang_seconds = model_id, max_input_tokens, hang_seconds
         self.record = record  # the command turns it off: a long benchmark would keep every prompt in memory
         self.requests: list[Request] = []
+        self.usages: list[dict] = []  # the token usage of each completed generation, as the server reported it
         self.max_seen_concurrency = 0
         self._in_flight = 0
         self._failures: deque[str] = deque()
@@ -82,9 +83,15 @@ class FakeInference:
     def generation_requests(self) -> list[Request]:
         return [r for r in self.requests if r.path in GENERATION_PATHS]
 
+    def tokens_served(self) -> int:
+        """Prompt and completion tokens of every generation answered so far, as reported in `usage`."""
+        with self._lock:
+            return sum(u["prompt_tokens"] + u["completion_tokens"] for u in self.usages)
+
     def reset(self) -> None:
         with self._lock:
             self.requests.clear()
+            self.usages.clear()
             self._failures.clear()
             self.max_seen_concurrency = 0
 
@@ -236,6 +243,9 @@ class _Handler(BaseHTTPRequestHandler):
         tokens = tokens[:limit] if limit else tokens
         usage = {"prompt_tokens": prompt_tokens, "completion_tokens": len(tokens),
                  "total_tokens": prompt_tokens + len(tokens)}
+        if not failure:
+            with fake._lock:
+                fake.usages.append(usage)
         fake._sleep(fake.latency)
         if failure == "disconnect" and not stream:
             self._drop()

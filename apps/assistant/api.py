@@ -10,13 +10,18 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.ai import audit
+from apps.ai.models import Conversation, Generation
+from apps.ai.serializers import GenerationSerializer
 from apps.documents.models import Collection
 from apps.tenants.permissions import IsAdministrator, IsAgent, IsReader
 
-from . import audit, selectors, services, writing
-from .models import Conversation, Generation
-from .rag import public_source
+from . import selectors, services
+from .errors import ToolInputError
 from .sse import generation_events
+from .writing import comparands
+from .writing.inputs import validate_inputs
+from .writing.tools import TOOLS
 
 
 class EventStreamRenderer(renderers.BaseRenderer):
@@ -25,28 +30,6 @@ class EventStreamRenderer(renderers.BaseRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None):
         # The stream view returns its own StreamingHttpResponse; only errors (404…) come here.
         return json.dumps(data, ensure_ascii=False).encode()
-
-
-class GenerationSerializer(serializers.ModelSerializer):
-    task_label = serializers.CharField(source="get_task_display", read_only=True)
-    outcome_label = serializers.CharField(source="get_outcome_display", read_only=True)
-    sources = serializers.SerializerMethodField()
-    stream_url = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Generation
-        fields = ["id", "task", "task_label", "outcome", "outcome_label", "mode", "conversation", "job", "input",
-                  "query", "output", "flagged", "invalid_citations", "sources", "result", "confidence", "error",
-                  "model", "template", "prompt_tokens", "completion_tokens", "tokens_estimated", "latency_ms",
-                  "energy_wh", "co2_g", "pseudonymised", "rating", "rating_reason", "created_at", "finished_at",
-                  "stream_url"]
-        read_only_fields = fields
-
-    def get_sources(self, generation) -> list[dict]:
-        return [public_source(s) for s in generation.sources]
-
-    def get_stream_url(self, generation) -> str:
-        return f"/api/v1/assistant/generations/{generation.pk}/stream/"
 
 
 class QuestionSerializer(serializers.Serializer):
@@ -72,15 +55,19 @@ class ToolSerializer(serializers.Serializer):
     text = serializers.CharField(required=False, allow_blank=True, max_length=services.MAX_TEXT_CHARS)
     document = serializers.IntegerField(required=False)
     documents = serializers.ListField(child=serializers.IntegerField(), required=False)
-    deliberations = serializers.ListField(child=serializers.IntegerField(), required=False,
-                                          help_text="compare : deux délibérations (dont une publiée d'une autre "
-                                                    "collectivité).")
     chunks = serializers.ListField(child=serializers.IntegerField(), required=False)
     instructions = serializers.CharField(required=False, allow_blank=True, max_length=5_000)
     agenda = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=services.MAX_TEXT_CHARS)
     stream = serializers.BooleanField(default=True, help_text="false pour un traitement par lots : le résultat "
                                                               "arrive en une fois (moins de charge).")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for kind in comparands.kinds():  # what other apps let the comparison read (deliberations…)
+            self.fields.setdefault(kind, serializers.ListField(
+                child=serializers.IntegerField(), required=False,
+                help_text=f"compare : deux éléments « {kind} » (un élément d'une autre collectivité s'il est public)."))
 
 
 class FeedbackSerializer(serializers.Serializer):
@@ -126,15 +113,15 @@ class ToolView(APIView):
 
     @extend_schema(request=ToolSerializer, responses={202: GenerationSerializer})
     def post(self, request, task):
-        if task not in writing.TOOLS:
+        if task not in TOOLS:
             raise NotFound("Outil inconnu.")
         serializer = ToolSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            inputs = writing.validate_inputs(task, serializer.validated_data)
+            inputs = validate_inputs(task, serializer.validated_data)
             generation = services.request_tool(authority=request.authority, user=_user(request), task=task,
                                                inputs=inputs, stream=serializer.validated_data["stream"])
-        except (services.AssistantError, writing.ToolInputError) as exc:
+        except (services.AssistantError, ToolInputError) as exc:
             _refused(exc)
         return _accepted(generation)
 

@@ -4,14 +4,15 @@ check every citation against the passages it was actually given."""
 
 from django.conf import settings
 
+from apps.ai import streaming
+from apps.ai.calls import Record, is_generative
+from apps.ai.models import Generation, public_sources
 from apps.documents.search import Hit, SearchFilters, search
 from apps.tenants.context import tenant_context
 
-from . import citations, extractive, selectors, streaming
+from . import citations, extractive, selectors
+from .calling import ask_model
 from .confidence import ABSTAIN_BELOW, retrieval_confidence
-from .models import Generation
-from .prompts import as_data
-from .session import ModelSession
 
 Outcome = Generation.Outcome
 
@@ -27,15 +28,13 @@ def source_from_hit(n: int, hit: Hit) -> dict:
             "date": hit.date.isoformat() if hit.date else None, "text": hit.text}
 
 
-def standalone_query(question: str, history: list[dict], session: ModelSession) -> str:
+def standalone_query(question: str, history: list[dict], record: Record) -> str:
     """A follow-up ("et en 2023 ?") only makes sense with what came before."""
     if not history:
         return question
-    if session.generative:
-        rewritten = session.complete("rewrite", task="rewrite", stream=False, max_tokens=120,
-                                     question=session.mask(question),
-                                     history=[{"question": session.mask(t["question"]),
-                                               "answer": session.mask(t["answer"])} for t in history])
+    if is_generative():
+        rewritten = ask_model(record, "rewrite", "rewrite", {"question": question, "history": history},
+                              stream=False, max_tokens=120)
         rewritten = rewritten.strip().splitlines()[0] if rewritten.strip() else ""
         if rewritten:
             return rewritten[:500]
@@ -51,25 +50,23 @@ def retrieve(generation: Generation, query: str) -> tuple[list[dict], float]:
     return [source_from_hit(n, hit) for n, hit in enumerate(hits, start=1)], confidence
 
 
-def answer_question(generation: Generation, session: ModelSession) -> dict:
+def answer_question(generation: Generation, record: Record) -> dict:
     """Fills the generation's answer fields; returns them for the caller to save."""
     question = generation.input["question"]
     with tenant_context(generation.authority_id):
         turns = selectors.history(generation)
-    query = standalone_query(question, turns, session)
+    query = standalone_query(question, turns, record)
     sources, confidence = retrieve(generation, query)
-    streaming.publish(generation.pk, "sources", {"query": query, "sources": [public_source(s) for s in sources]})
+    streaming.publish(generation.pk, "sources", {"query": query, "sources": public_sources(sources)})
     fields = {"query": query, "sources": sources, "confidence": confidence}
     if not sources or confidence < abstain_threshold(generation.authority):
         return fields | abstention(query, sources, reason="retrieval")
-    if not session.generative:
+    if not is_generative():
         text = extractive.extractive_answer(sources, question)
         return fields | _with_citations(citations.check(text, len(sources)), sources, mode="extractive")
-    text = session.complete(
-        "answer", task="answer", max_tokens=700, authority=generation.authority.name,
-        question=session.mask(question),
-        sources=[s | {"text": session.mask(as_data(s["text"])), "title": as_data(s["title"])} for s in sources],
-        history=[{"question": session.mask(t["question"]), "answer": session.mask(t["answer"])} for t in turns])
+    given = [{"n": s["n"], "title": s["title"], "page": s["page"], "text": s["text"]} for s in sources]
+    text = ask_model(record, "answer", "answer", {"question": question, "sources": given, "history": turns},
+                     max_tokens=700)
     if citations.is_abstention(text):
         return fields | abstention(query, sources, reason="model")
     return fields | _with_citations(citations.check(text, len(sources)), sources, mode="generative")
@@ -91,8 +88,3 @@ def _with_citations(checked: citations.CheckedAnswer, sources: list[dict], *, mo
 
 def _sentences_citing(text: str, n: int) -> str:
     return " ".join(s for s in extractive.sentences(text.replace("\n", " ")) if f"[{n}]" in s) or text
-
-
-def public_source(source: dict) -> dict:
-    """A source as the stream and the API show it: without the passage's text."""
-    return {key: value for key, value in source.items() if key != "text"}

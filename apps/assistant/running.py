@@ -5,17 +5,16 @@ import logging
 
 from django.utils import timezone
 
-from apps import inference
+from apps.ai import streaming
+from apps.ai.calls import Record
+from apps.ai.errors import InferenceFailure, InferenceUnavailable, QuotaExceeded
+from apps.ai.models import Generation
 from apps.jobs.errors import JobError
 from apps.jobs.runner import DEFAULT_MAX_RETRIES, JobRun
 from apps.tenants.context import tenant_context
 
-from . import streaming, usage
-from .errors import QuotaExceeded
-from .models import Generation
-from .rag import answer_question, public_source
-from .session import ModelSession
-from .writing import TOOLS
+from .rag import answer_question
+from .writing.tools import TOOLS
 
 logger = logging.getLogger(__name__)
 Outcome = Generation.Outcome
@@ -35,40 +34,39 @@ def run_generation(run: JobRun) -> dict:
     if run.attempt > 1:
         streaming.publish(generation_id, "reset", {})
     streaming.publish(generation_id, "status", {"outcome": Outcome.RUNNING, "message": "Préparation…"})
-    session = ModelSession(generation)
+    record = Record.of(generation)  # the calls add their tokens to the row (and the month's usage) as they go
     try:
-        fields = HANDLERS[generation.task](generation, session)
-    except inference.InferenceUnavailable as exc:
+        fields = HANDLERS[generation.task](generation, record)
+    except InferenceUnavailable as exc:
         if run.attempt > DEFAULT_MAX_RETRIES:
-            _finish(generation_id, session, {"outcome": Outcome.FAILED, "error": exc.user_message})
+            _finish(generation_id, record, {"outcome": Outcome.FAILED, "error": exc.user_message})
             raise JobError(exc.user_message) from exc
         with tenant_context(generation.authority_id):
-            Generation.objects.filter(pk=generation_id).update(outcome=Outcome.WAITING, **session.audit_fields())
+            Generation.objects.filter(pk=generation_id).update(outcome=Outcome.WAITING, **record.audit_fields())
         streaming.publish(generation_id, "status", {"outcome": Outcome.WAITING, "message": WAITING_MESSAGE})
         raise
     except QuotaExceeded as exc:
-        _finish(generation_id, session, {"outcome": Outcome.REFUSED, "error": exc.user_message})
+        _finish(generation_id, record, {"outcome": Outcome.REFUSED, "error": exc.user_message})
         raise
-    except JobError as exc:
-        _finish(generation_id, session, {"outcome": Outcome.FAILED, "error": exc.user_message})
+    except (JobError, InferenceFailure) as exc:
+        _finish(generation_id, record, {"outcome": Outcome.FAILED, "error": exc.user_message})
         raise
     except Exception:
         logger.exception("Generation %s failed", generation_id)
-        _finish(generation_id, session, {"outcome": Outcome.FAILED,
-                                         "error": "Erreur inattendue ; l'équipe technique peut la retrouver."})
+        _finish(generation_id, record, {"outcome": Outcome.FAILED,
+                                        "error": "Erreur inattendue ; l'équipe technique peut la retrouver."})
         raise
     fields.setdefault("outcome", Outcome.DONE)
-    fields.setdefault("mode", Generation.Mode.GENERATIVE if session.templates else Generation.Mode.EXTRACTIVE)
-    _finish(generation_id, session, fields)
+    fields.setdefault("mode", Generation.Mode.GENERATIVE if record.calls else Generation.Mode.EXTRACTIVE)
+    _finish(generation_id, record, fields)
     return {"generation_id": generation_id, "outcome": fields["outcome"]}
 
 
-def _finish(generation_id: int, session: ModelSession, fields: dict) -> None:
-    fields = fields | session.audit_fields() | {"finished_at": timezone.now()}
-    with tenant_context(session.generation.authority_id):
+def _finish(generation_id: int, record: Record, fields: dict) -> None:
+    fields = fields | record.audit_fields() | {"finished_at": timezone.now()}
+    with tenant_context(record.authority.pk):
         Generation.objects.filter(pk=generation_id).update(**fields)
         generation = Generation.objects.get(pk=generation_id)
-    usage.add(generation.authority_id, generation.total_tokens)
     event = "failed" if fields["outcome"] in (Outcome.FAILED, Outcome.REFUSED) else "done"
     streaming.publish(generation_id, event, snapshot(generation))
 
@@ -78,7 +76,7 @@ def snapshot(generation: Generation) -> dict:
     return {"id": generation.pk, "task": generation.task, "outcome": generation.outcome, "mode": generation.mode,
             "output": generation.output, "error": generation.error, "flagged": generation.flagged,
             "invalid_citations": generation.invalid_citations, "query": generation.query,
-            "sources": [public_source(s) for s in generation.sources],
+            "sources": generation.public_sources,
             "result": generation.result, "model": generation.model,
             "tokens": {"prompt": generation.prompt_tokens, "completion": generation.completion_tokens},
             "energy_wh": round(generation.energy_wh, 4), "co2_g": round(generation.co2_g, 4)}

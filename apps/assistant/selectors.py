@@ -1,38 +1,9 @@
-"""Reads shared by the pages, the API and the worker: usage and quota, history, visible generations."""
+"""Reads shared by the pages, the API and the worker: a conversation's history, visible generations."""
 
-from django.conf import settings
-from django.db.models import F, Sum
-from django.utils import timezone
-
+from apps.ai.models import Conversation, Generation
 from apps.tenants.models import Membership
 
-from .models import Conversation, Generation
-
 HISTORY_TURNS = 3
-
-
-def month_start():
-    return timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-
-
-def monthly_quota(authority) -> int:
-    """0 means no limit."""
-    own = (authority.settings or {}).get("assistant", {}).get("monthly_token_quota")
-    return int(own) if own is not None else settings.ASSISTANT_MONTHLY_TOKEN_QUOTA
-
-
-def tokens_used_this_month() -> int:
-    """Within the caller's tenant context."""
-    total = Generation.objects.filter(created_at__gte=month_start()).aggregate(
-        total=Sum(F("prompt_tokens") + F("completion_tokens")))["total"]
-    return total or 0
-
-
-def usage_this_month() -> dict:
-    totals = Generation.objects.filter(created_at__gte=month_start()).aggregate(
-        prompt=Sum("prompt_tokens"), completion=Sum("completion_tokens"), energy=Sum("energy_wh"), co2=Sum("co2_g"))
-    return {key: value or 0 for key, value in totals.items()} | {
-        "requests": Generation.objects.filter(created_at__gte=month_start()).count()}
 
 
 def history(generation: Generation) -> list[dict]:

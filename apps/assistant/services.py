@@ -3,15 +3,24 @@ Generation and a job; the worker does the rest (running.py)."""
 
 from django.db import transaction
 
+from apps.ai import usage
+from apps.ai.errors import QuotaExceeded
+from apps.ai.models import Conversation, Generation
 from apps.jobs.services import enqueue_job
 
-from . import usage
 from .errors import AssistantError
-from .models import Conversation, Generation
 from .tasks import GENERATE_JOB
 
 MAX_QUESTION_CHARS = 2_000
 MAX_TEXT_CHARS = 200_000
+
+
+def _check_quota(authority) -> None:
+    """Refuse at once rather than queue a request the worker would refuse."""
+    try:
+        usage.check_quota(authority)
+    except QuotaExceeded as exc:
+        raise AssistantError(exc.user_message) from exc
 
 
 def _start(*, authority, user, task: str, inputs: dict, conversation=None) -> Generation:
@@ -32,7 +41,7 @@ def ask_question(*, authority, user, question: str, conversation: Conversation |
         raise AssistantError("Posez une question.")
     if len(question) > MAX_QUESTION_CHARS:
         raise AssistantError(f"La question est trop longue (plus de {MAX_QUESTION_CHARS} caractères).")
-    usage.check_quota(authority)
+    _check_quota(authority)
     if conversation is None:
         conversation = Conversation.objects.create(authority=authority, user=user, title=question[:200],
                                                    collections=sorted(collections or []))
@@ -44,11 +53,11 @@ def ask_question(*, authority, user, question: str, conversation: Conversation |
 
 @transaction.atomic
 def request_tool(*, authority, user, task: str, inputs: dict, stream: bool = True) -> Generation:
-    """`inputs` has been validated by the caller's form or serializer (writing.TOOLS describes them).
+    """`inputs` has been validated by the caller's form or serializer (writing.inputs describes them).
     stream=False for batch work nobody watches live: the worker then asks for whole replies."""
     if sum(len(str(value)) for value in inputs.values()) > MAX_TEXT_CHARS:
         raise AssistantError(f"Le texte est trop long (plus de {MAX_TEXT_CHARS:,} caractères).".replace(",", " "))
-    usage.check_quota(authority)
+    _check_quota(authority)
     return _start(authority=authority, user=user, task=task, inputs=inputs | ({} if stream else {"stream": False}))
 
 

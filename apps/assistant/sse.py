@@ -5,10 +5,10 @@ import json
 
 from django.http import StreamingHttpResponse
 
+from apps.ai import streaming
+from apps.ai.models import Generation
 from apps.jobs.models import Job
 
-from . import streaming
-from .models import Generation
 from .running import snapshot
 
 

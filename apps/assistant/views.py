@@ -7,16 +7,21 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from apps import inference
+from apps.ai import audit
+from apps.ai import selectors as ai_selectors
+from apps.ai.calls import is_generative
+from apps.ai.models import Conversation, Generation
 from apps.tenants.decorators import role_required
 from apps.tenants.models import Membership
 
-from . import audit, corrections, selectors, services, writing
+from . import corrections, selectors, services
 from .confidence import ABSTAIN_BELOW
+from .errors import ToolInputError
 from .forms import AssistantSettingsForm, FeedbackForm, QuestionForm, WritingForm
-from .models import Conversation, Generation
 from .rag import abstain_threshold
 from .sse import generation_events
+from .writing.inputs import validate_inputs
+from .writing.tools import TOOLS
 
 Role = Membership.Role
 
@@ -43,7 +48,7 @@ def chat(request):
     turns = conversation.generations.order_by("pk") if conversation else []
     return render(request, "assistant/chat.html", {
         "form": form, "conversations": conversations, "conversation": conversation, "turns": turns,
-        "generative": inference.is_configured()}, status=400 if form.errors else 200)
+        "generative": is_generative()}, status=400 if form.errors else 200)
 
 
 def _ask(request, form):
@@ -99,7 +104,7 @@ def feedback(request, pk):
 
 @role_required(Role.AGENT)
 def writing_page(request):
-    tools = list(writing.TOOLS.values())
+    tools = list(TOOLS.values())
     form = WritingForm(request.POST or None, tools=tools, initial={"task": request.GET.get("outil")})
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "task" and v}
@@ -107,7 +112,7 @@ def writing_page(request):
         if response:
             return response
     return render(request, "assistant/writing.html", {
-        "form": form, "tools": tools, "generative": inference.is_configured(),
+        "form": form, "tools": tools, "generative": is_generative(),
         "recent": Generation.objects.filter(user=request.user).exclude(task=Generation.Task.ANSWER)[:10]})
 
 
@@ -115,7 +120,7 @@ def writing_page(request):
 @require_POST
 def run_tool(request, task):
     """Actions on a document or search results: « Résumer », « Points clés », « Comparer »…"""
-    if task not in writing.TOOLS:
+    if task not in TOOLS:
         raise PermissionDenied
     data = {"document": request.POST.get("document"), "documents": request.POST.getlist("documents"),
             "chunks": request.POST.getlist("chunks"), "text": request.POST.get("text")}
@@ -125,9 +130,9 @@ def run_tool(request, task):
 
 def _start_tool(request, task, data):
     try:
-        inputs = writing.validate_inputs(task, data)
+        inputs = validate_inputs(task, data)
         generation = services.request_tool(authority=request.authority, user=request.user, task=task, inputs=inputs)
-    except (services.AssistantError, writing.ToolInputError) as exc:
+    except (services.AssistantError, ToolInputError) as exc:
         messages.error(request, exc.user_message)
         return None
     return redirect("assistant-generation", pk=generation.pk)
@@ -159,8 +164,8 @@ def audit_log(request):
         messages.success(request, "Réglages de l'assistant enregistrés.")
         return redirect("assistant-audit")
     page = Paginator(generations, 50).get_page(request.GET.get("page"))
-    quota = selectors.monthly_quota(authority)
-    usage = selectors.usage_this_month()
+    quota = ai_selectors.monthly_quota(authority)
+    usage = ai_selectors.usage_this_month()
     return render(request, "assistant/audit.html", {
         "page": page, "form": form, "usage": usage, "quota": quota, "default_threshold": ABSTAIN_BELOW,
         "used_share": round(100 * (usage["prompt"] + usage["completion"]) / quota) if quota else None})

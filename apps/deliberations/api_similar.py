@@ -12,10 +12,12 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.ai.models import Generation
+from apps.ai.serializers import GenerationSerializer
 from apps.assistant import services as assistant_services
-from apps.assistant import writing
-from apps.assistant.api import GenerationSerializer
-from apps.assistant.models import Generation
+from apps.assistant.errors import ToolInputError
+from apps.assistant.writing.inputs import validate_inputs
+from apps.documents.embeddings import EmbeddingUnavailable
 from apps.tenants.models import Authority
 from apps.tenants.permissions import IsAgent, IsReader
 
@@ -107,7 +109,7 @@ class SimilarView(APIView):
                     deliberation=deliberation, scope=data["scope"], authority_kind=data.get("authority_kind", ""),
                     population_min=data.get("population_min"), population_max=data.get("population_max"),
                     matiere_level1=deliberation.matiere_level1 if data["same_matiere"] else "", limit=data["limit"])
-        except Exception:  # the embedder failed while computing the source's vector
+        except EmbeddingUnavailable:  # the embedder failed while computing the source's vector
             logger.exception("Similar deliberations unavailable for deliberation %s", deliberation.pk)
             return Response({"detail": "La recherche de délibérations similaires est momentanément indisponible."},
                             status=status.HTTP_503_SERVICE_UNAVAILABLE)
@@ -128,11 +130,11 @@ class CompareView(APIView):
         if other is None:
             raise NotFound("Délibération introuvable.")
         try:
-            inputs = writing.validate_inputs(Generation.Task.COMPARE, {"deliberations": [deliberation.pk, other.pk]})
+            inputs = validate_inputs(Generation.Task.COMPARE, {"deliberations": [deliberation.pk, other.pk]})
             generation = assistant_services.request_tool(
                 authority=request.authority, user=request.user if request.user.is_authenticated else None,
                 task=Generation.Task.COMPARE, inputs=inputs)
-        except (assistant_services.AssistantError, writing.ToolInputError) as exc:
+        except (assistant_services.AssistantError, ToolInputError) as exc:
             raise ValidationError({"detail": exc.user_message}) from exc
         return Response(GenerationSerializer(generation).data, status=status.HTTP_202_ACCEPTED)
 

@@ -6,4 +6,13 @@ class DeliberationsConfig(AppConfig):
     verbose_name = "Délibérations"
 
     def ready(self):
-        from . import tasks  # noqa: F401 - registers the job kinds
+        from apps.ai import registry
+        from apps.assistant.writing import comparands
+
+        from . import similar, tasks  # noqa: F401 - registers the job kinds
+
+        comparands.register("deliberations", similar.comparand)  # the assistant compares deliberations
+
+        # Reading minutes (route named after its template, as before) and choosing a matière.
+        registry.register("extraction", route="extract_deliberations", templates=("extract_deliberations",))
+        registry.register("matiere", route="deliberation-routing", templates=("matiere",))

@@ -1,7 +1,6 @@
 """Deliberations proposed from council minutes: rules first, the model when configured; the job that
 stores the proposals on the council Session, and the agent's review (accept → a Deliberation, reject)."""
 
-import inspect
 import logging
 import re
 import time
@@ -27,7 +26,6 @@ logger = logging.getLogger(__name__)
 JOB_KIND = "deliberations.extract_minutes"
 NOT_INDEXED = "Le document n'est pas encore indexé : attendez la fin de son indexation, puis relancez l'extraction."
 MINUTES_KINDS = (Document.Kind.PROCES_VERBAL, Document.Kind.COMPTE_RENDU)
-MATIERE_BUDGET_SECONDS = 60  # suggestions stop there: the agent can still pick a matière by hand
 VOTE_FIELDS = ("vote_effectif", "vote_reel", "vote_pour", "vote_contre", "vote_abstention")
 
 
@@ -144,21 +142,20 @@ def _session_for(session_id, document: Document, found_date: date | None) -> Ses
 def _with_matieres(proposals: list[Proposal], authority_id: int) -> list[tuple[Proposal, dict | None]]:
     """Each proposal with the routing's best matière, while the time budget lasts (classifier only: one
     model call per proposal would cost more than the extraction)."""
-    from . import routing
+    from . import routing  # loads numpy and the classifier: only when a job needs it
 
-    budget = getattr(settings, "MINUTES_MATIERE_SECONDS", MATIERE_BUDGET_SECONDS)
-    suggest, deadline = getattr(routing, "suggest_matieres", None) if budget else None, time.monotonic() + budget
-    options = {"use_model": False} if suggest and "use_model" in inspect.signature(suggest).parameters else {}
+    budget = settings.MINUTES_MATIERE_SECONDS
+    available, deadline = budget > 0, time.monotonic() + budget
     result = []
     for proposal in proposals:
         suggestion = None
-        if suggest is not None and time.monotonic() < deadline:
+        if available and time.monotonic() < deadline:
             try:
-                suggestion = _first_suggestion(suggest(authority_id=authority_id, objet=proposal.objet,
-                                                       text=proposal.excerpt, **options))
-            except Exception:  # a suggestion is a convenience: never lose the extraction for it
+                suggestion = _first_suggestion(routing.suggest_matieres(
+                    authority_id=authority_id, objet=proposal.objet, text=proposal.excerpt, use_model=False))
+            except routing.RoutingError:  # a suggestion is a convenience: never lose the extraction for it
                 logger.warning("Matière suggestion unavailable for minutes proposals", exc_info=True)
-                suggest = None
+                available = False
         result.append((proposal, suggestion))
     return result
 

@@ -1,24 +1,24 @@
-"""The generative model's reading of council minutes, when one is configured: the text, pseudonymised and
-cut in parts, goes through the inference gateway with a JSON schema; what comes back is checked against the
-text (a vote count must be written there, a quote must be found) and merged with the rules' proposals."""
+"""The generative model's reading of council minutes, when one is configured: the text, cut in parts, goes
+through the governed model call (pseudonymised, audited, within the quota) with a JSON schema; what comes
+back is checked against the text (a vote count must be written there, a quote must be found) and merged
+with the rules' proposals."""
 
-import json
 import logging
 import re
 from dataclasses import dataclass, field
 
-from apps import inference
-from apps.assistant import audit, prompts, usage
-from apps.assistant.errors import QuotaExceeded
-from apps.assistant.pseudonymise import pseudonymise, restore
+from apps.ai.calls import Record, governed_call, is_generative
+from apps.ai.errors import InferenceFailure, QuotaExceeded
+from apps.ai.models import Generation
 
 from .minutes_rules import Proposal, Text, fold, squash
 
 logger = logging.getLogger(__name__)
-TASK = "extract_deliberations"
+TASK = "extraction"
+TEMPLATE = "extract_deliberations"
 CHUNK_CHARS = 12_000  # text per model call: a long procès-verbal is read part by part
 MAX_TOKENS = 2_500
-AUDIT_OUTPUT_CHARS = 20_000  # the raw JSON answers kept in the audit log
+AUDIT_OUTPUT_CHARS = 20_000  # the JSON answers kept in the audit log
 MATCH_SIMILARITY = 0.5  # objets this close (word overlap) are the same deliberation
 VOTE_FIELDS = ("vote_pour", "vote_contre", "vote_abstention", "vote_reel")
 DECISIONS = (("unanimi", "Adoptée à l'unanimité"), ("retir", "Retirée de l'ordre du jour"), ("rejet", "Rejetée"),
@@ -43,62 +43,55 @@ MSG_INVALID = ("La réponse du modèle n'était pas un JSON exploitable{part} ; 
 class ModelReading:
     proposals: list[Proposal] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
-    tokens: int = 0
-    model: str = ""
+    answers: list[str] = field(default_factory=list)  # the model's replies, for the audit log
     used: bool = False  # at least one part was read by the model (valid JSON)
 
 
 def is_enabled() -> bool:
     """Same switch as the assistant: a route configured (INFERENCE_URL or INFERENCE_ROUTES)."""
-    return inference.is_configured()
+    return is_generative()
 
 
 def read_with_model(text: Text, *, authority, progress=None) -> ModelReading:
-    reading = ModelReading()
+    reading, parts = ModelReading(), chunks(text)
+    # One audit row for the whole document, and one placeholder per person across its parts.
+    record = Record(authority=authority, task=TASK, inputs={"characters": len(text.raw), "parts": len(parts)})
+    failure = ""
     try:
-        usage.check_quota(authority)
-    except QuotaExceeded as exc:
-        reading.notices.append(f"{exc.user_message} Les propositions viennent des règles seules.")
-        return reading
-    parts, mapping, completions = chunks(text), {}, []
-    try:
-        _read_parts(reading, text, parts, mapping, completions, authority=authority, progress=progress)
+        failure = _read_parts(reading, text, parts, record, progress=progress)
     finally:
-        if completions:  # every model call is audited, like the assistant's own
-            audit.record_model_call(
-                authority_id=authority.pk, task="extraction", inputs={"characters": len(text.raw), "parts": len(parts)},
-                completions=completions, template=prompts.latest(TASK), pseudonymised=len(mapping),
-                output="\n\n".join(c.text for c in completions)[:AUDIT_OUTPUT_CHARS])
-    usage.add(authority.pk, reading.tokens)
+        # A part the model could not read is noted, but what it read stays a success.
+        record.finish(output="\n\n".join(reading.answers)[:AUDIT_OUTPUT_CHARS], error=failure,
+                      outcome=Generation.Outcome.DONE if reading.answers else None)
     return reading
 
 
-def _read_parts(reading: ModelReading, text: Text, parts, mapping: dict, completions: list, *, authority,
-                progress) -> None:
+def _read_parts(reading: ModelReading, text: Text, parts, record: Record, *, progress) -> str:
+    """Reads part after part; returns why the model stopped reading ("" when it read them all)."""
     for number, (start, chunk) in enumerate(parts, 1):
         if progress:
             progress(number, len(parts))
-        masked = pseudonymise(chunk, known=mapping)
-        messages = prompts.render(prompts.latest(TASK), authority=authority.name, text=prompts.as_data(masked.text),
-                                  part=number, parts=len(parts))
         try:
-            completion = inference.generate(messages, task=TASK, max_tokens=MAX_TOKENS, temperature=0.0,
-                                            json_schema=SCHEMA)
-        except (inference.InferenceUnavailable, inference.InferenceError, inference.InferenceNotConfigured) as exc:
+            context = {"text": chunk, "part": number, "parts": len(parts)}
+            reply = governed_call(record.authority, TASK, TEMPLATE, context, record=record, schema=SCHEMA,
+                                  max_tokens=MAX_TOKENS, temperature=0.0)
+        except QuotaExceeded as exc:
+            reading.notices.append(f"{exc.user_message} Les propositions viennent des règles seules.")
+            return exc.user_message
+        except InferenceFailure as exc:
             logger.warning("Minutes extraction: model unavailable (%s)", exc)
             reading.notices.append(MSG_UNAVAILABLE)
-            return
-        completions.append(completion)
-        reading.model = completion.model
-        reading.tokens += completion.prompt_tokens + completion.completion_tokens
-        items = parse_answer(completion.text)
+            return exc.user_message
+        reading.answers.append(reply.text)
+        items = deliberation_items(reply.data)
         if items is None:
-            logger.warning("Minutes extraction: invalid JSON from the model (%d chars)", len(completion.text))
+            logger.warning("Minutes extraction: invalid JSON from the model (%d chars)", len(reply.raw))
             suffix = f" (partie {number} sur {len(parts)})" if len(parts) > 1 else ""
             reading.notices.append(MSG_INVALID.format(part=suffix, scope=" pour cette partie" if suffix else ""))
             continue
         reading.used = True
-        reading.proposals += [p for item in items if (p := checked(item, text, start, chunk, mapping))]
+        reading.proposals += [p for item in items if (p := checked(item, text, start, chunk))]
+    return ""
 
 
 def chunks(text: Text) -> list[tuple[int, str]]:
@@ -115,24 +108,19 @@ def chunks(text: Text) -> list[tuple[int, str]]:
     return parts
 
 
-def parse_answer(answer: str) -> list[dict] | None:
-    """The list of deliberations in the model's JSON (fenced or not); None when it is not that."""
-    body = re.sub(r"^\s*```(?:json)?|```\s*$", "", answer.strip())
-    match = re.search(r"\{.*\}|\[.*\]", body, re.S)
-    try:
-        data = json.loads(match.group(0) if match else body)
-    except (json.JSONDecodeError, TypeError):
-        return None
+def deliberation_items(data) -> list[dict] | None:
+    """The deliberations of the model's JSON (an object with "deliberations", or the list itself);
+    None when it is not that."""
     items = data.get("deliberations") if isinstance(data, dict) else data
     if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
         return None
     return items
 
 
-def checked(item: dict, text: Text, start: int, chunk: str, mapping: dict) -> Proposal | None:
-    """A proposal from one model item, or None. Counts not written in the text are dropped: a model
-    must not invent votes."""
-    objet = squash(restore(str(item.get("objet") or ""), mapping))[:300]
+def checked(item: dict, text: Text, start: int, chunk: str) -> Proposal | None:
+    """A proposal from one model item (personal data already restored), or None. Counts not written in
+    the text are dropped: a model must not invent votes."""
+    objet = squash(str(item.get("objet") or ""))[:300]
     if len(objet) < 3:
         return None
     notes, counts = [], {}
@@ -152,7 +140,7 @@ def checked(item: dict, text: Text, start: int, chunk: str, mapping: dict) -> Pr
         counts["vote_reel"] = counts["vote_pour"] + counts["vote_contre"] + counts["vote_abstention"]
     else:
         counts = {}
-    citation = squash(restore(str(item.get("citation") or ""), mapping))[:300]
+    citation = squash(str(item.get("citation") or ""))[:300]
     offset = _find(text, citation, start, start + len(chunk))
     if offset is None:
         offset = _find(text, objet, start, start + len(chunk))

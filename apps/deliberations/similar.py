@@ -12,15 +12,10 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models import Q
 
+from apps.assistant.errors import ToolInputError
+from apps.assistant.writing.comparands import Comparand
 from apps.documents.models import Document
-from apps.documents.vector_query import (
-    EF_SEARCH,
-    EXACT_SCAN_MAX_ROWS,
-    ITERATIVE_SCAN,
-    MAX_SCAN_TUPLES,
-    _transaction_settings,
-    vector_literal,
-)
+from apps.documents.vector_query import nearest
 from apps.tenants.context import current_authority_id
 from apps.tenants.models import Authority
 
@@ -86,7 +81,9 @@ def similar_deliberations(*, deliberation: Deliberation, scope: str = "all", aut
                                 matiere_level1=matiere_level1)
     limit = max(1, min(int(limit), MAX_LIMIT))
     with connection.cursor() as cursor:
-        found = nearest(cursor, vector=vector, where=where, params=params, k=limit)
+        # Few candidates (one authority, a rare kind): an exact scan; many (every public act of the
+        # platform): the HNSW index, as for documents' passages.
+        found = nearest(cursor, query_vector=vector, k=limit, source=SOURCE, alias="d", where=where, params=params)
     return _hits(found, authority_id)
 
 
@@ -118,7 +115,7 @@ def _conditions(deliberation: Deliberation, *, scope: str, authority_kind: str, 
         where, params = [others_sql], others_params
     else:
         where, params = [f"({own} OR {others_sql})"], [deliberation.authority_id, *others_params]
-    where += ["d.id <> %s", "d.embedding IS NOT NULL"]
+    where.append("d.id <> %s")
     params.append(deliberation.pk)
     if deliberation.embedding_model:
         # Vectors of two embedding models are not comparable.
@@ -130,58 +127,8 @@ def _conditions(deliberation: Deliberation, *, scope: str, authority_kind: str, 
     return " AND ".join(where), params
 
 
-_FROM = "deliberations_deliberation d JOIN tenants_authority a ON a.id = d.authority_id"
-
-
-def nearest(cursor, *, vector, where: str, params: list, k: int) -> list[tuple[int, float]]:
-    """[(deliberation id, cosine distance)] of the k nearest rows matching `where`, nearest first.
-
-    Few candidates (one authority, a rare kind): an exact scan, recall 1.0. Many (every public act
-    of the platform): pgvector's iterative HNSW scan, as apps/documents/vector_query does, falling
-    back to the exact scan when the filter is too selective for the index to find k rows.
-    """
-    cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM {_FROM} WHERE {where} LIMIT %s) AS capped",
-                   [*params, EXACT_SCAN_MAX_ROWS + 1])
-    if cursor.fetchone()[0] > EXACT_SCAN_MAX_ROWS:
-        found = _index_nearest(cursor, vector=vector, where=where, params=params, k=k)
-        if len(found) >= k:
-            return found
-    return _exact_nearest(cursor, vector=vector, where=where, params=params, k=k)
-
-
-def _exact_nearest(cursor, *, vector, where: str, params: list, k: int) -> list[tuple[int, float]]:
-    # OFFSET 0 keeps the subquery whole, so the HNSW index cannot serve the ORDER BY and post-filter.
-    cursor.execute(
-        f"""
-        SELECT id, distance FROM (
-            SELECT d.id, d.embedding <=> %s::vector AS distance FROM {_FROM} WHERE {where} OFFSET 0
-        ) AS candidates
-        ORDER BY distance, id
-        LIMIT %s
-        """,
-        [vector_literal(vector), *params, k],
-    )
-    return [(row[0], float(row[1])) for row in cursor.fetchall()]
-
-
-def _index_nearest(cursor, *, vector, where: str, params: list, k: int) -> list[tuple[int, float]]:
-    # relaxed_order returns matches roughly by distance: re-sorted outside the scan. "+ 0" because
-    # PostgreSQL >= 17 would otherwise trust the materialized CTE's order (pgvector issue #862).
-    settings = {"hnsw.iterative_scan": ITERATIVE_SCAN, "hnsw.ef_search": str(EF_SEARCH),
-                "hnsw.max_scan_tuples": str(MAX_SCAN_TUPLES), "enable_sort": "off"}
-    sql = f"""
-        WITH candidates AS MATERIALIZED (
-            SELECT d.id, d.embedding <=> %s::vector AS distance FROM {_FROM} WHERE {where}
-            ORDER BY distance
-            LIMIT %s
-        )
-        SELECT id, distance FROM candidates
-        ORDER BY distance + 0, id
-        LIMIT %s
-        """
-    with _transaction_settings(cursor, settings):
-        cursor.execute(sql, [vector_literal(vector), *params, k, k])
-        return [(row[0], float(row[1])) for row in cursor.fetchall()]
+# The deliberations searched (aliased d) with their authority (a), which the filters read.
+SOURCE = "deliberations_deliberation d JOIN tenants_authority a ON a.id = d.authority_id"
 
 
 def _hits(found: list[tuple[int, float]], authority_id: int) -> list[SimilarHit]:
@@ -200,6 +147,17 @@ def _hits(found: list[tuple[int, float]], authority_id: int) -> list[SimilarHit]
 
 
 # --- a deliberation as the assistant's compare tool reads it ------------------------------------------
+
+def comparand(pk: int, authority_id: int) -> Comparand:
+    """The assistant's comparison tool reads deliberations through this (registered in apps.py)."""
+    if (deliberation := visible_deliberation(pk, authority_id)) is None:
+        raise ToolInputError("Délibération introuvable.")
+    title = " ".join(deliberation.objet.split())
+    return Comparand(comparison_text(deliberation, authority_id=authority_id), title, "Délibération",
+                     deliberation.delib_date, {"deliberation_id": deliberation.pk, "delib_id": deliberation.delib_id,
+                                               "authority": deliberation.authority.name,
+                                               "same_authority": deliberation.authority_id == authority_id})
+
 
 def visible_deliberation(pk: int, authority_id: int) -> Deliberation | None:
     """The authority's own deliberation, or another authority's published one; None otherwise.

@@ -11,9 +11,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.views.decorators.http import require_POST
 
+from apps.ai.models import Generation
 from apps.assistant import services as assistant_services
-from apps.assistant import writing
-from apps.assistant.models import Generation
+from apps.assistant.errors import ToolInputError
+from apps.assistant.writing.inputs import validate_inputs
+from apps.documents.embeddings import EmbeddingUnavailable
 from apps.tenants.decorators import role_required
 from apps.tenants.models import Authority, Membership
 
@@ -65,7 +67,7 @@ def deliberation_similar(request, pk):
         try:
             with transaction.atomic():  # a savepoint: a failed query must not abort the page's transaction
                 context |= similar_lists(deliberation, filters)
-        except Exception:  # the embedder (local model or TEI server) failed: say so, keep the page
+        except EmbeddingUnavailable:  # the embedder (local model or TEI server) failed: say so, keep the page
             logger.exception("Similar deliberations unavailable for deliberation %s", deliberation.pk)
             context["unavailable"] = UNAVAILABLE
     if request.htmx:  # htmx swaps 2xx only: errors are shown in the partial
@@ -85,10 +87,10 @@ def deliberation_compare(request, pk):
     if other is None:
         raise Http404
     try:
-        inputs = writing.validate_inputs(Generation.Task.COMPARE, {"deliberations": [deliberation.pk, other.pk]})
+        inputs = validate_inputs(Generation.Task.COMPARE, {"deliberations": [deliberation.pk, other.pk]})
         generation = assistant_services.request_tool(authority=request.authority, user=request.user,
                                                      task=Generation.Task.COMPARE, inputs=inputs)
-    except (assistant_services.AssistantError, writing.ToolInputError) as exc:
+    except (assistant_services.AssistantError, ToolInputError) as exc:
         if request.htmx:
             return render(request, "deliberations/_similar_compare.html", {"error": exc.user_message})
         messages.error(request, exc.user_message)

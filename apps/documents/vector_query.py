@@ -1,4 +1,5 @@
-"""Tenant-filtered nearest-neighbour search over chunk embeddings (pgvector >= 0.8), as plain SQL.
+"""Filtered nearest-neighbour search over embeddings (pgvector >= 0.8), as plain SQL: the passages of
+documents, and any table with an `embedding` column (deliberations use `nearest`).
 
 One HNSW index holds every authority's chunks, so "index scan, then WHERE authority_id = X" finds
 almost nothing for a small authority. Small authorities are scanned exactly through the authority
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 # Authorities with at most this many chunks are scanned exactly (recall 1.0). documents_chunk rows
 # outgrow 2 kB, so the embedding is TOASTed and the exact scan costs 3-5 us a chunk: ~20 ms p50 and
@@ -30,6 +32,39 @@ _SAVEPOINT = "nearest_chunks"
 _TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?")
 
 
+SCANS = ("auto", "exact", "index")
+
+
+def nearest(cursor, *, query_vector, k: int, source: str, alias: str, where: str, params: Sequence = (),
+            rows: int | None = None, scan: str = "auto") -> list[tuple[int, float]]:
+    """[(id, cosine distance)] of the k rows nearest to `query_vector` among those of `source` matching
+    `where`, nearest first. The public entry point for every vector search (chunks, deliberations).
+
+    source: the FROM clause, its searched table aliased `alias` (it has `id` and `embedding`), joins
+    allowed ("deliberations_deliberation d JOIN tenants_authority a ON a.id = d.authority_id"); where:
+    SQL conditions with %s params (a literal percent sign written %%). rows: how many rows the search
+    is about, if the caller knows (else those matching `where` are counted, up to EXACT_SCAN_MAX_ROWS + 1).
+    Few rows: an exact scan (recall 1.0). Many: pgvector's iterative HNSW scan, then the exact scan when
+    the filter was too selective for it to find k rows. Rows without an embedding are skipped.
+    scan="exact" or "index" forces one scan, as is (tests and benchmarks compare them).
+    """
+    if scan not in SCANS:
+        raise ValueError(f"scan must be one of {SCANS}, got {scan!r}")
+    where = f"{alias}.embedding IS NOT NULL{_and(where)}"
+    query = _Query(vector=vector_literal(query_vector), source=source, alias=alias, where=where, params=params, k=k)
+    if scan != "auto":
+        return _exact_scan(cursor, query) if scan == "exact" else _index_scan(cursor, query)
+    if rows is None:
+        cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {where} LIMIT %s) AS capped",
+                       [*params, EXACT_SCAN_MAX_ROWS + 1])
+        rows = cursor.fetchone()[0]
+    if rows > EXACT_SCAN_MAX_ROWS:
+        found = _index_scan(cursor, query)
+        if len(found) >= k:
+            return found
+    return _exact_scan(cursor, query)
+
+
 def nearest_chunks(cursor, *, authority_id: int, query_vector, k: int = 10, tenant_rows: int | None = None,
                    filter_sql: str = "", filter_params: Sequence = (),
                    table: str = "documents_chunk") -> list[tuple[int, float]]:
@@ -38,59 +73,74 @@ def nearest_chunks(cursor, *, authority_id: int, query_vector, k: int = 10, tena
     filter_sql is an extra SQL condition on the chunk table aliased `c` (e.g. "c.collection_id = ANY(%s)"),
     with its params; a literal percent sign in it must be written %%.
     tenant_rows: the authority's chunk count if the caller knows it (else it is counted, index-only,
-    and only up to EXACT_SCAN_MAX_ROWS + 1).
-    Chunks without an embedding are skipped. Changes no setting visible after it returns.
+    and only up to EXACT_SCAN_MAX_ROWS + 1): the scan is chosen by the authority's size, whatever the filter.
+    Changes no setting visible after it returns.
     """
-    common = dict(authority_id=authority_id, query_vector=vector_literal(query_vector), k=k,
-                  filter_sql=filter_sql, filter_params=filter_params, table=table)
     if tenant_rows is None:
         tenant_rows = count_tenant_rows(cursor, authority_id=authority_id, table=table,
                                         limit=EXACT_SCAN_MAX_ROWS + 1)
-    if tenant_rows <= EXACT_SCAN_MAX_ROWS:
-        return exact_nearest(cursor, **common)
-    found = index_nearest(cursor, **common)
-    if len(found) < k:
-        # The scan stopped at max_scan_tuples before k matches (a selective filter), or fewer
-        # than k chunks match at all: only an exact scan can tell which.
-        return exact_nearest(cursor, **common)
-    return found
+    return nearest(cursor, query_vector=query_vector, k=k, source=f"{_table(table)} c", alias="c",
+                   where=f"c.authority_id = %s{_and(filter_sql)}", params=[authority_id, *filter_params],
+                   rows=tenant_rows)
 
 
 def exact_nearest(cursor, *, authority_id: int, query_vector, k: int = 10, filter_sql: str = "",
                   filter_params: Sequence = (), table: str = "documents_chunk") -> list[tuple[int, float]]:
-    """Exact k nearest: every chunk of the authority, found through the btree on authority_id.
-
-    OFFSET 0 keeps the subquery from being flattened, so the ORDER BY cannot be served by the
-    HNSW index (which would post-filter and lose rows), and the distance is computed once per row.
-    """
-    cursor.execute(
-        f"""
-        SELECT id, distance FROM (
-            SELECT c.id, c.embedding <=> %s::vector AS distance
-            FROM {_table(table)} c
-            WHERE c.authority_id = %s AND c.embedding IS NOT NULL{_and(filter_sql)}
-            OFFSET 0
-        ) AS tenant_chunks
-        ORDER BY distance, id
-        LIMIT %s
-        """,
-        [vector_literal(query_vector), authority_id, *filter_params, k],
-    )
-    return [(row[0], float(row[1])) for row in cursor.fetchall()]
+    """Exact k nearest chunks of the authority, found through the btree on authority_id (the benchmark's
+    baseline; `nearest_chunks` chooses it for small authorities)."""
+    return _exact_scan(cursor, _chunk_query(authority_id, query_vector, k, filter_sql, filter_params, table))
 
 
 def index_nearest(cursor, *, authority_id: int, query_vector, k: int = 10, filter_sql: str = "",
                   filter_params: Sequence = (), table: str = "documents_chunk",
                   iterative_scan: str = ITERATIVE_SCAN, ef_search: int = EF_SEARCH,
                   max_scan_tuples: int = MAX_SCAN_TUPLES) -> list[tuple[int, float]]:
-    """Approximate k nearest through the HNSW index, filtered by authority while scanning.
+    """Approximate k nearest chunks through the HNSW index, filtered by authority while scanning.
+    With iterative_scan="off" this is the naive post-filter (kept for the benchmark)."""
+    return _index_scan(cursor, _chunk_query(authority_id, query_vector, k, filter_sql, filter_params, table),
+                       iterative_scan=iterative_scan, ef_search=ef_search, max_scan_tuples=max_scan_tuples)
 
-    With iterative_scan="off" this is the naive post-filter (kept for the benchmark). In
-    relaxed_order, pgvector returns matches only roughly by distance, so they are re-sorted
-    outside the scan. "+ 0" is needed: PostgreSQL >= 17 takes a materialized CTE's order from
-    its ORDER BY and would only sort ties (pgvector issue #862). Taking 2-4 k matches in the
-    scan did not raise recall on the bench.
-    """
+
+@dataclass(frozen=True)
+class _Query:
+    vector: str  # pgvector's text form
+    source: str
+    alias: str
+    where: str  # the embedding condition included
+    params: Sequence
+    k: int
+
+
+def _chunk_query(authority_id, query_vector, k, filter_sql, filter_params, table) -> _Query:
+    return _Query(vector=vector_literal(query_vector), source=f"{_table(table)} c", alias="c",
+                  where=f"c.authority_id = %s AND c.embedding IS NOT NULL{_and(filter_sql)}",
+                  params=[authority_id, *filter_params], k=k)
+
+
+def _exact_scan(cursor, query: _Query) -> list[tuple[int, float]]:
+    # OFFSET 0 keeps the subquery from being flattened, so the ORDER BY cannot be served by the HNSW
+    # index (which would post-filter and lose rows), and the distance is computed once per row.
+    cursor.execute(
+        f"""
+        SELECT id, distance FROM (
+            SELECT {query.alias}.id, {query.alias}.embedding <=> %s::vector AS distance
+            FROM {query.source}
+            WHERE {query.where}
+            OFFSET 0
+        ) AS candidates
+        ORDER BY distance, id
+        LIMIT %s
+        """,
+        [query.vector, *query.params, query.k],
+    )
+    return [(row[0], float(row[1])) for row in cursor.fetchall()]
+
+
+def _index_scan(cursor, query: _Query, *, iterative_scan: str = ITERATIVE_SCAN, ef_search: int = EF_SEARCH,
+                max_scan_tuples: int = MAX_SCAN_TUPLES) -> list[tuple[int, float]]:
+    # In relaxed_order, pgvector returns matches only roughly by distance, so they are re-sorted outside
+    # the scan. "+ 0" is needed: PostgreSQL >= 17 takes a materialized CTE's order from its ORDER BY and
+    # would only sort ties (pgvector issue #862). Taking 2-4 k matches in the scan did not raise recall.
     settings = {
         "hnsw.iterative_scan": iterative_scan,
         "hnsw.ef_search": str(ef_search),
@@ -101,9 +151,9 @@ def index_nearest(cursor, *, authority_id: int, query_vector, k: int = 10, filte
     }
     sql = f"""
         WITH candidates AS MATERIALIZED (
-            SELECT c.id, c.embedding <=> %s::vector AS distance
-            FROM {_table(table)} c
-            WHERE c.authority_id = %s AND c.embedding IS NOT NULL{_and(filter_sql)}
+            SELECT {query.alias}.id, {query.alias}.embedding <=> %s::vector AS distance
+            FROM {query.source}
+            WHERE {query.where}
             ORDER BY distance
             LIMIT %s
         )
@@ -111,8 +161,8 @@ def index_nearest(cursor, *, authority_id: int, query_vector, k: int = 10, filte
         ORDER BY distance + 0, id
         LIMIT %s
         """
-    with _transaction_settings(cursor, settings):
-        cursor.execute(sql, [vector_literal(query_vector), authority_id, *filter_params, k, k])
+    with transaction_settings(cursor, settings):
+        cursor.execute(sql, [query.vector, *query.params, query.k, query.k])
         return [(row[0], float(row[1])) for row in cursor.fetchall()]
 
 
@@ -147,7 +197,7 @@ def _flat(values: Iterable) -> Iterable:
         yield value
 
 
-class _transaction_settings:
+class transaction_settings:
     """Apply settings for the enclosed statements only, then undo them.
 
     Inside a transaction (the normal case) this is a savepoint rolled back afterwards: SET LOCAL

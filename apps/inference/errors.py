@@ -1,11 +1,22 @@
-"""How generation fails, as job errors: the French `user_message` is what the user reads, and the
-transient ones make a job retry later."""
+"""How generation fails. Each error carries `user_message` (French, what the user reads) and
+`retryable`; whoever runs the call (a job, a page) decides what to do with them, so the gateway
+depends on nothing above it."""
 
-from apps.jobs.errors import JobError, TransientJobError
+
+class InferenceFailure(Exception):
+    """A generation that did not happen. `retryable`: worth trying again later."""
+
+    retryable = False
+
+    def __init__(self, user_message: str, *, detail: str = ""):
+        super().__init__(detail or user_message)
+        self.user_message = user_message
 
 
-class InferenceUnavailable(TransientJobError):
+class InferenceUnavailable(InferenceFailure):
     """Every route failed or is saturated; worth retrying later."""
+
+    retryable = True
 
     def __init__(self, detail: str = ""):
         super().__init__("Le service d'IA est momentanément indisponible ou saturé ; "
@@ -16,7 +27,7 @@ class InferenceBusy(InferenceUnavailable):
     """No concurrency slot freed in time on any route."""
 
 
-class InferenceError(JobError):
+class InferenceError(InferenceFailure):
     """The server refused the request itself (too long, invalid, bad key): retrying would fail the same way."""
 
     def __init__(self, detail: str = ""):
@@ -25,7 +36,7 @@ class InferenceError(JobError):
                          "l'administrateur de la plateforme.", detail=detail)
 
 
-class InferenceNotConfigured(JobError):
+class InferenceNotConfigured(InferenceFailure):
     def __init__(self, detail: str = ""):
         super().__init__("L'IA générative n'est pas configurée sur cette plateforme (INFERENCE_URL) ; "
                          "l'administrateur peut l'activer.", detail=detail)

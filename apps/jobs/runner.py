@@ -14,12 +14,13 @@ from django.db import OperationalError, close_old_connections
 from apps.tenants.context import tenant_context
 
 from . import services
-from .errors import JobError, TransientJobError
+from .errors import TransientJobError
 from .models import Job
 from .registry import register
 
 logger = logging.getLogger(__name__)
 
+# Infrastructure errors worth another try; an exception may also say so itself with `retryable = True`.
 TRANSIENT_ERRORS = (TransientJobError, OperationalError, redis.ConnectionError, httpx.TransportError)
 DEFAULT_MAX_RETRIES = 5
 MAX_BACKOFF_SECONDS = 600
@@ -48,9 +49,14 @@ def backoff_seconds(retries: int) -> float:
     return min(MAX_BACKOFF_SECONDS, base * 2**retries) * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not secrecy
 
 
+def is_transient(exc: Exception) -> bool:
+    return isinstance(exc, TRANSIENT_ERRORS) or getattr(exc, "retryable", False) is True
+
+
 def user_message(exc: Exception) -> str:
-    if isinstance(exc, JobError):
-        return exc.user_message
+    message = getattr(exc, "user_message", None)
+    if isinstance(message, str) and message:
+        return message
     return f"Erreur inattendue ({type(exc).__name__}). L'équipe technique peut la retrouver dans les journaux."
 
 
@@ -85,15 +91,15 @@ def run_job(task, fn, authority_id: int, job_id: int) -> None:
     run = JobRun(authority_id=authority_id, job_id=job_id, params=job.params, attempt=job.attempts)
     try:
         result = fn(run)
-    except TRANSIENT_ERRORS as exc:
-        if task.request.retries < task.max_retries:
+    except Exception as exc:  # recorded on the job; the traceback goes to the logs
+        if not is_transient(exc):
+            logger.exception("Job %s (%s) failed", job_id, task.name)
+        elif task.request.retries < task.max_retries:
             countdown = _retry(task, exc, job_id)
             services.note_retry(authority_id, job_id, countdown)
             raise task.retry(exc=exc, countdown=countdown) from exc
-        logger.exception("Job %s (%s) failed after %s retries", job_id, task.name, task.max_retries)
-        services.finish_job(authority_id, job_id, state=Job.State.FAILED, error=user_message(exc))
-    except Exception as exc:  # recorded on the job; the traceback goes to the logs
-        logger.exception("Job %s (%s) failed", job_id, task.name)
+        else:
+            logger.exception("Job %s (%s) failed after %s retries", job_id, task.name, task.max_retries)
         services.finish_job(authority_id, job_id, state=Job.State.FAILED, error=user_message(exc))
     else:
         services.finish_job(authority_id, job_id, state=Job.State.SUCCEEDED, result=result or {},

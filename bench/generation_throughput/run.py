@@ -103,7 +103,7 @@ def seed(target, count: int):
 def enqueue(target, user, document_ids: list[int], *, stream: bool) -> list[tuple[int, int]]:
     """One summary request per document, as the application makes them; returns (generation id, job id)s."""
     from apps.assistant.services import request_tool
-    from apps.assistant.writing import validate_inputs
+    from apps.assistant.writing.inputs import validate_inputs
     from apps.tenants.context import tenant_context
 
     requests = []
@@ -147,7 +147,7 @@ def wait_until_done(target, requests: list[tuple[int, int]], *, timeout: float, 
 
 
 def collect(target, requests: list[tuple[int, int]], t0: float) -> list[measures.Request]:
-    from apps.assistant.models import Generation
+    from apps.ai.models import Generation
     from apps.jobs.models import Job
     from apps.tenants.context import tenant_context
 

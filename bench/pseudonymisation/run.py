@@ -16,7 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from apps.assistant.pseudonymise import KINDS, find_entities, pseudonymise
+from apps.ai.pseudonymise import KINDS, find_entities, pseudonymise
 
 ANNOTATIONS = Path(__file__).with_name("annotations.json")
 

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "apps.jobs",
     "apps.documents",
     "apps.inference",
+    "apps.ai",
     "apps.assistant",
     "apps.deliberations",
 ]
@@ -213,6 +214,9 @@ DELIB_FETCH_TIMEOUT_SECONDS = env_int("DELIB_FETCH_TIMEOUT_SECONDS", 30)
 DELIB_ATTACHMENT_MAX_BYTES = env_int("DELIB_ATTACHMENT_MAX_MB", DOCUMENT_MAX_UPLOAD_BYTES // 2**20) * 2**20
 # URL imports and act downloads refuse private and loopback addresses (SSRF) unless an intranet needs them.
 DELIB_FETCH_ALLOW_PRIVATE_HOSTS = env_bool("DELIB_FETCH_ALLOW_PRIVATE_HOSTS", default=False)
+# Matière suggestions for the deliberations extracted from minutes stop after this many seconds per
+# job (the agent can still pick a matière by hand); 0 turns them off.
+MINUTES_MATIERE_SECONDS = env_int("MINUTES_MATIERE_SECONDS", 60)
 # Let the generative model choose among the classifier's candidate matières (unmeasured: off by default).
 DELIB_ROUTING_USE_MODEL = env_bool("DELIB_ROUTING_USE_MODEL", default=False)
 # Assistant

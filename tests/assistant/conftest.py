@@ -1,20 +1,17 @@
-"""Fixtures for the assistant: a fake inference server on loopback (the real client code runs
-against it), a small real corpus of council minutes, and helpers to run a question end to end."""
+"""Fixtures for the assistant: a small real corpus of council minutes, and helpers to run a question end
+to end (the fake inference server on loopback, `fake_llm`, is the suite's: tests/conftest.py)."""
 
 import re
-import uuid
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from apps.ai.models import Generation
 from apps.assistant import services
-from apps.assistant.models import Generation
 from apps.documents.models import Collection, Document
 from apps.documents.services import add_uploads
-from apps.inference import limiter
 from apps.tenants.context import tenant_context
 from tests.documents.conftest import AVRANCHES, excerpt
-from tests.fake_inference import FakeInference
 
 # Two passages worth asking about, kept small: the local embedder needs about a second per passage.
 CANTINE = ("Tarifs de la restauration scolaire. Le conseil municipal fixe le prix du repas à la cantine "
@@ -23,46 +20,6 @@ CANTINE = ("Tarifs de la restauration scolaire. Le conseil municipal fixe le pri
 PISCINE = ("Piscine municipale. Le conseil approuve les travaux de rénovation des bassins pour un montant "
            "de 480 000 euros hors taxes, financés par une subvention de la région. Adopté par 25 voix pour "
            "et 2 abstentions.")
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture(autouse=True)
-def fresh_redis_state():
-    """Generation streams and usage counters are keyed by database ids, which restart with each
-    test database: drop those a previous run left in the test Redis."""
-    client = limiter.redis_client()
-    for pattern in ("registre:generation:*", "registre:usage:*"):
-        keys = list(client.scan_iter(pattern))
-        if keys:
-            client.delete(*keys)
-
-
-@pytest.fixture
-def fake_llm(settings, monkeypatch):
-    """The fake TGI, configured as the platform's inference server; quick retries; slots and circuit
-    breakers of its own in Redis (concurrent test runs share the server)."""
-    monkeypatch.setattr(limiter, "KEY_PREFIX", f"test-assistant-{uuid.uuid4().hex}")
-    with FakeInference(answer="Réponse.") as fake:
-        settings.INFERENCE_URL = fake.url
-        settings.INFERENCE_ROUTES = []
-        settings.INFERENCE_RETRIES = 1
-        settings.INFERENCE_RETRY_BACKOFF_SECONDS = 0.01
-        settings.INFERENCE_TIMEOUT_SECONDS = 5
-        yield fake
-    client = limiter.redis_client()
-    keys = list(client.scan_iter(f"{limiter.KEY_PREFIX}:*"))
-    if keys:
-        client.delete(*keys)
-
-
-@pytest.fixture
-def offline(settings):
-    settings.INFERENCE_URL = ""
-    settings.INFERENCE_ROUTES = []
 
 
 def index_texts(authority, texts: dict[str, str], run_on_commit, *, visibility="internal"):
@@ -74,14 +31,6 @@ def index_texts(authority, texts: dict[str, str], run_on_commit, *, visibility="
         outcomes = add_uploads(authority=authority, files=files, collection=collection,
                                kind=Document.Kind.DELIBERATION)
     assert all(not o.error for o in outcomes), outcomes
-
-
-@pytest.fixture
-def run_on_commit(django_capture_on_commit_callbacks):
-    def run():
-        return django_capture_on_commit_callbacks(execute=True)
-
-    return run
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ import re
 
 import pytest
 
-from apps.assistant import streaming
+from apps.ai import streaming
+from apps.ai.models import Generation
 from apps.assistant.citations import ABSTENTION
-from apps.assistant.models import Generation
 from apps.tenants.context import tenant_context
 from apps.tenants.models import Membership
 

@@ -3,7 +3,7 @@ audit export; the quota."""
 
 import pytest
 
-from apps.assistant.models import Generation
+from apps.ai.models import Generation
 from apps.tenants.context import tenant_context
 from apps.tenants.models import Membership
 
@@ -135,7 +135,7 @@ def test_usage_counts_towards_the_quota_as_generations_finish(answered, fake_llm
     assert post_question(client).status_code == 202  # builds the month's counter from the audit log
     generation = ask(answered, member(answered), "Quel est le prix du repas à la cantine ?")
     assert generation.total_tokens > 0
-    from apps.assistant import usage
+    from apps.ai import usage
 
     assert usage.tokens_this_month(answered.pk) == generation.total_tokens
 

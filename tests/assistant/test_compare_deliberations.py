@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 
 from apps import inference
+from apps.ai.calls import Record
+from apps.ai.models import Generation
 from apps.assistant import services
-from apps.assistant.models import Generation
-from apps.assistant.session import ModelSession
-from apps.assistant.writing import COMPARE_CHARS, TOOLS, ToolInputError, validate_inputs
+from apps.assistant.errors import ToolInputError
+from apps.assistant.writing.inputs import validate_inputs
+from apps.assistant.writing.tools import COMPARE_CHARS, TOOLS
 from apps.deliberations.models import Deliberation
 from apps.tenants.context import tenant_context
 from apps.tenants.models import Authority
@@ -71,7 +73,7 @@ def run_compare(authority, user, ids):
     with tenant_context(authority.pk):
         generation = Generation.objects.create(authority=authority, user=user, task=Task.COMPARE,
                                                input=validate_inputs(Task.COMPARE, {"deliberations": ids}))
-    return TOOLS[Task.COMPARE].run(generation, ModelSession(generation))
+    return TOOLS[Task.COMPARE].run(generation, Record.of(generation))
 
 
 def texts_in(prompt: str) -> list[str]:
@@ -172,7 +174,7 @@ def test_end_to_end_the_worker_finishes_the_generation(authority, member, fake_l
 
 def test_the_generic_tools_api_takes_deliberations_and_the_audit_names_them(authority, member, fake_llm, acts,
                                                                             api_client_for, run_on_commit):
-    from apps.assistant import audit
+    from apps.ai import audit
 
     client = api_client_for(member(authority))
     with run_on_commit():

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from apps.assistant.pseudonymise import pseudonymise
+from apps.ai.pseudonymise import pseudonymise
 
 AVRANCHES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "proces-verbaux"
 

@@ -6,8 +6,8 @@ import time
 import pytest
 from django.test import Client
 
+from apps.ai.models import Generation
 from apps.assistant import services
-from apps.assistant.models import Generation
 from apps.documents.models import Document
 from apps.documents.services import add_uploads
 from apps.tenants.context import tenant_context

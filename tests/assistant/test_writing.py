@@ -7,10 +7,13 @@ import re
 import pytest
 
 from apps import inference
+from apps.ai.calls import Record
+from apps.ai.models import Generation
 from apps.assistant import corrections, services
-from apps.assistant.models import Generation
-from apps.assistant.session import ModelSession
-from apps.assistant.writing import MAP_CHARS, REWRITE_CHARS, TOOLS, ToolInputError, split_parts, validate_inputs
+from apps.assistant.errors import ToolInputError
+from apps.assistant.writing.inputs import validate_inputs
+from apps.assistant.writing.texts import split_parts
+from apps.assistant.writing.tools import MAP_CHARS, REWRITE_CHARS, TOOLS
 from apps.documents.models import Chunk, Collection, Document
 from apps.tenants.context import tenant_context
 
@@ -40,7 +43,7 @@ def run_tool(authority, user, task, inputs):
     with tenant_context(authority.pk):
         generation = Generation.objects.create(authority=authority, user=user, task=task,
                                                input=validate_inputs(task, inputs))
-    session = ModelSession(generation)
+    session = Record.of(generation)
     return TOOLS[task].run(generation, session), session
 
 
@@ -66,7 +69,7 @@ def between(prompt: str, tag: str = "texte") -> list[str]:
     (Task.COMPARE, {"documents": [4, True]}, "Choisissez deux délibérations à comparer."),
     (Task.COMPARE, {"text": "Deux textes ?"}, "Choisissez deux délibérations à comparer."),
     (Task.MINUTES, {"agenda": "1. Budget"}, "Collez vos notes de séance."),
-    (Task.MINUTES, {"notes": "x" * 40_001}, "Les notes sont trop longues (plus de 40 000 caractères)"),
+    (Task.MINUTES, {"notes": "x" * 40_001}, "Les notes sont trop longues (plus de 40\u202f000 caractères)"),
     (Task.EMAIL, {"text": "Contexte seul."}, "Indiquez ce que le courriel doit dire."),
     (Task.SPELLING, {"document": 3}, "Collez le texte à corriger."),
     ("horoscope", {"text": "Un texte."}, "Outil inconnu."),
@@ -88,8 +91,8 @@ def test_inputs_are_cleaned_and_ids_from_a_form_become_integers():
 
 
 def test_every_tool_is_a_generation_task_with_a_french_label():
-    # Extraction and matière are other apps' model calls, audited as generations but not writing tools.
-    assert set(TOOLS) == set(Task.values) - {Task.ANSWER, Task.EXTRACTION, Task.MATIERE}
+    # Questions (and their rewrite), extraction and matière are model tasks but not writing tools.
+    assert set(TOOLS) == set(Task.values) - {Task.ANSWER, Task.REWRITE, Task.EXTRACTION, Task.MATIERE}
     assert all(tool.label and tool.inputs for tool in TOOLS.values())
     assert {task for task, tool in TOOLS.items() if not tool.needs_model} == {Task.SUMMARY, Task.KEY_POINTS}
 

@@ -43,7 +43,7 @@ def october(authority):
 
 def test_a_couthenans_pdf_indexed_then_extracted_gives_its_session_and_proposals(
         authority, run_on_commit, offline, settings):
-    settings.MINUTES_MATIERE_SECONDS = 60  # the routing's suggestions, when it can make them
+    settings.MINUTES_MATIERE_SECONDS = 60  # the routing's suggestions, on (off by default in these tests)
     october = add_minutes(authority, run_on_commit, OCTOBER)  # through the real indexing pipeline
     assert october.state == Document.State.INDEXED, october.error
     session, job = extract(authority, october, run_on_commit)
@@ -60,9 +60,13 @@ def test_a_couthenans_pdf_indexed_then_extracted_gives_its_session_and_proposals
     assert [p["delib_id"] for p in session.proposals] == ["2022-01", "2022-02", "2022-03", "2022-04", "2022-05"]
     assert job.result["mode"] == "règles" and job.result["proposals"] == 5
     assert session.proposals[4]["page"] == 2
-    for proposal in session.proposals:
-        suggestion = proposal["matiere_suggestion"]
-        assert suggestion is None or nomenclature.get(suggestion["code"]) is not None
+    # The embedder that indexed the PDF also routes: each proposal gets the routing's level-2 matière.
+    suggestions = [proposal["matiere_suggestion"] for proposal in session.proposals]
+    assert None not in suggestions, suggestions
+    for suggestion in suggestions:
+        assert nomenclature.get(suggestion["code"]).level == 2, suggestion
+        assert suggestion["label"] == nomenclature.label_path(suggestion["code"])
+        assert 0 < suggestion["score"] <= 1
 
 
 def test_rerun_replaces_pending_proposals_and_keeps_accepted_and_rejected(authority, october, run_on_commit, offline):
@@ -162,7 +166,7 @@ def test_model_proposals_are_checked_against_the_text_and_merged(authority, octo
     assert extra["objet"] == "Nomination d'un référent incendie" and extra["page"] == 2
     assert extra["vote_pour"] is None  # 12 is nowhere in the text: dropped
     assert any("absent du texte" in note for note in extra["notes"])
-    from apps.assistant.models import Generation  # every model call is audited
+    from apps.ai.models import Generation  # every model call is audited
 
     with tenant_context(authority.pk):
         audited = Generation.objects.get(task="extraction")

@@ -64,7 +64,7 @@ def test_the_models_pick_among_the_classifiers_five_best_comes_first(labelled, h
     assert [s["level"] for s in suggestions] == [2] * routing.SUGGESTIONS + [1] * routing.SUGGESTIONS
     (request,) = model_server.generation_requests()
     assert candidates_in(request.json["messages"]) == five_best
-    from apps.assistant.models import Generation  # every model call is audited
+    from apps.ai.models import Generation  # every model call is audited
 
     with tenant_context(labelled.pk):
         assert Generation.objects.get(task="matiere").input["candidates"] == five_best

@@ -20,6 +20,7 @@ from apps.deliberations.models import Deliberation
 from apps.deliberations.similar import similar_deliberations
 from apps.deliberations.vectors import embedding_text_for
 from apps.documents.embeddings import get_embedder
+from apps.documents.vector_query import nearest
 from apps.tenants.context import tenant_context
 from apps.tenants.models import Authority, Membership
 from tests.factories import AuthorityFactory
@@ -219,8 +220,10 @@ def test_the_hnsw_iterative_scan_finds_what_the_exact_scan_finds(world):
         where, params = similar._conditions(source, scope="all", authority_kind="", population_min=None,
                                             population_max=None, matiere_level1="")
         with connection.cursor() as cursor:
-            exact = similar._exact_nearest(cursor, vector=vector, where=where, params=params, k=4)
-            indexed = similar._index_nearest(cursor, vector=vector, where=where, params=params, k=4)
+            search = {"query_vector": vector, "k": 4, "source": similar.SOURCE, "alias": "d", "where": where,
+                      "params": params}
+            exact = nearest(cursor, scan="exact", **search)
+            indexed = nearest(cursor, scan="index", **search)
             cursor.execute("SHOW hnsw.ef_search")  # the scan's settings did not outlive it
             assert cursor.fetchone()[0] == "40"
     assert [pk for pk, _ in indexed] == [pk for pk, _ in exact]

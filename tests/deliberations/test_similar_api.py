@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from apps.assistant.models import Generation
+from apps.ai.models import Generation
 from apps.deliberations.models import Deliberation
 from apps.deliberations.vectors import embedding_text_for
 from apps.documents.embeddings import get_embedder

@@ -69,3 +69,30 @@ def test_changing_the_embedding_model_re_embeds_in_the_background(authority, tei
         assert set(Chunk.objects.values_list("embedding_model", flat=True)) == {"intfloat/multilingual-e5-small"}
     with django_capture_on_commit_callbacks(execute=True):
         assert schedule_reembedding() == 0
+
+
+def test_a_tei_server_that_fails_or_is_gone_raises_embedding_unavailable(tei):
+    embedder = embeddings.get_embedder()
+    tei.fail_with = 503
+    with pytest.raises(embeddings.EmbeddingUnavailable) as down:
+        embedder.embed_passages(["Le marché a lieu le jeudi."])
+    assert down.value.retryable and "indisponible" in down.value.user_message
+    with FakeTEI() as gone:
+        url = gone.url
+    with pytest.raises(embeddings.EmbeddingUnavailable):
+        embeddings.TEIEmbedder(url, "intfloat/multilingual-e5-small", timeout=2).embed_query("marché")
+
+
+@pytest.mark.django_db
+def test_hybrid_search_falls_back_to_full_text_when_the_embedder_is_down(authority, tei, settings,
+                                                                       django_capture_on_commit_callbacks):
+    from apps.documents.search import search
+
+    with django_capture_on_commit_callbacks(execute=True), tenant_context(authority.pk):
+        add_uploads(authority=authority, files=[SimpleUploadedFile("n.txt", "Le marché a lieu le jeudi.".encode())])
+    tei.fail_with = 503
+    with tenant_context(authority.pk):
+        results = search(authority_id=authority.pk, query="marché du jeudi")
+        assert results.mode == "fulltext" and [hit.document_title for hit in results.hits] == ["n"]
+        with pytest.raises(embeddings.EmbeddingUnavailable):
+            search(authority_id=authority.pk, query="marché du jeudi", mode="vector")

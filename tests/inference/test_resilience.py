@@ -7,7 +7,7 @@ import pytest
 
 from apps.inference import InferenceError, InferenceUnavailable, breaker, generate
 from apps.inference.routing import routes_for
-from apps.jobs.errors import TransientJobError
+from apps.jobs.runner import is_transient
 
 from ..fake_inference import FakeInference
 from .conftest import ANSWER
@@ -24,7 +24,7 @@ def test_server_always_down_gives_inference_unavailable_after_the_retries(fake, 
     fake.fail_next(10, "503")
     with pytest.raises(InferenceUnavailable) as raised:
         generate(messages, task="answer")
-    assert isinstance(raised.value, TransientJobError)
+    assert raised.value.retryable and is_transient(raised.value)  # a job asking for it is retried later
     assert raised.value.user_message.startswith("Le service d'IA est momentanément indisponible")
     assert len(fake.generation_requests()) == 3  # INFERENCE_RETRIES = 2
 
@@ -88,7 +88,7 @@ def test_a_refused_request_raises_inference_error_without_retry(fake, messages, 
     fake.fail_next(3, mode)
     with pytest.raises(InferenceError) as raised:
         generate(messages, task="answer")
-    assert not isinstance(raised.value, TransientJobError)
+    assert not raised.value.retryable and not is_transient(raised.value)
     assert len(fake.generation_requests()) == 1
 
 

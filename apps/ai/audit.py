@@ -1,4 +1,5 @@
-"""The audit log's export: one CSV row per generation (who, what, sources, model, tokens, outcome)."""
+"""The audit log's export: one CSV row per generation (who, what, sources, model, tokens, outcome), for
+every app's model calls."""
 
 import csv
 
@@ -55,25 +56,3 @@ def csv_response(queryset) -> StreamingHttpResponse:
     response = StreamingHttpResponse(iter(lines), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="journal-assistant.csv"'
     return response
-
-
-def record_model_call(*, authority_id: int, task: str, inputs: dict, completions: list, template: str = "",
-                      output: str = "", pseudonymised: int = 0, user=None, error: str = ""):
-    """An audit row for model calls made outside the assistant's own jobs (extraction from minutes,
-    matière choice): every generation is audited, whoever asks for it."""
-    from apps.tenants.context import tenant_context
-
-    from .models import Generation
-
-    last = completions[-1] if completions else None
-    with tenant_context(authority_id):
-        return Generation.objects.create(
-            authority_id=authority_id, user=user, task=task, input=inputs, template=template,
-            model=last.model if last else "", route=last.route if last else "", output=output,
-            outcome=Generation.Outcome.FAILED if error else Generation.Outcome.DONE, error=error,
-            pseudonymised=pseudonymised,
-            prompt_tokens=sum(c.prompt_tokens for c in completions),
-            completion_tokens=sum(c.completion_tokens for c in completions),
-            tokens_estimated=any(c.tokens_estimated for c in completions),
-            latency_ms=sum(c.latency_ms for c in completions), energy_wh=sum(c.energy_wh for c in completions),
-            co2_g=sum(c.co2_g for c in completions), finished_at=timezone.now())
