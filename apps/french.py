@@ -20,3 +20,10 @@ def count(value: int, noun: str, adjective: str = "", *, plural_noun: str | None
     """« 12 000 lignes vérifiées », « 1 ligne vérifiée », « 0 délibération ajoutée »."""
     words = [plural(value, noun, plural_noun)] + ([plural(value, adjective)] if adjective else [])
     return f"{number(value)} {' '.join(words)}"
+
+
+def file_size(size: int) -> str:
+    """« 12 Mo », « 250 Ko » (at least 1 Ko: « 0 Ko » reads as an empty file)."""
+    if size >= 1024 * 1024:
+        return f"{number(round(size / 1024 / 1024))} Mo"
+    return f"{number(max(round(size / 1024), 1))} Ko"

@@ -9,9 +9,10 @@ class DeliberationsConfig(AppConfig):
         from apps.ai import registry
         from apps.assistant.writing import comparands
 
-        from . import similar, tasks  # noqa: F401 - registers the job kinds
+        from . import tasks  # noqa: F401 - registers the job kinds
+        from .similar.comparison import comparand
 
-        comparands.register("deliberations", similar.comparand)  # the assistant compares deliberations
+        comparands.register("deliberations", comparand)  # the assistant's comparison reads deliberations
 
         # Reading minutes (route named after its template, as before) and choosing a matière.
         registry.register("extraction", route="extract_deliberations", templates=("extract_deliberations",))

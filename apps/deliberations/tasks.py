@@ -1,4 +1,6 @@
-"""Job kinds of the register. Each module registers its own with `job_task`; importing them here
+"""Job kinds of the register. Each capability registers its own with `job_task`; importing them here
 lets Celery's autodiscovery find them."""
 
-from . import attachments, importing, minutes, routing  # noqa: F401
+from .imports import attachments, job  # noqa: F401
+from .minutes import job as minutes_job  # noqa: F401
+from .routing import job as routing_job  # noqa: F401

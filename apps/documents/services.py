@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
 
+from apps import french
 from apps.jobs.services import enqueue_job
 
 from .extraction import SUPPORTED_EXTENSIONS
@@ -39,10 +40,6 @@ def default_collection(authority) -> Collection:
     return collection or Collection.objects.create(authority=authority, name=DEFAULT_COLLECTION)
 
 
-def _human_size(size: int) -> str:
-    return f"{size / 1024 / 1024:.0f} Mo" if size >= 1024 * 1024 else f"{size / 1024:.0f} Ko"
-
-
 def check_upload(filename: str, size: int) -> None:
     extension = PurePosixPath(filename.lower()).suffix
     if extension not in SUPPORTED_EXTENSIONS:
@@ -52,8 +49,8 @@ def check_upload(filename: str, size: int) -> None:
     if size == 0:
         raise UploadError(f"« {filename} » est vide.")
     if size > settings.DOCUMENT_MAX_UPLOAD_BYTES:
-        raise UploadError(f"« {filename} » pèse {_human_size(size)} : la limite est de "
-                          f"{_human_size(settings.DOCUMENT_MAX_UPLOAD_BYTES)} par fichier.")
+        raise UploadError(f"« {filename} » pèse {french.file_size(size)} : la limite est de "
+                          f"{french.file_size(settings.DOCUMENT_MAX_UPLOAD_BYTES)} par fichier.")
 
 
 def add_document(*, authority, file: File, filename: str, collection: Collection | None = None, title: str = "",

@@ -56,8 +56,9 @@ def match(expected: list[dict], proposals: list) -> list[tuple[int, int]]:
 
 
 def evaluate(entry: dict, show: bool) -> dict:
-    from apps.deliberations.minutes import propose_deliberations
-    from apps.deliberations.minutes_rules import assemble, session_date
+    from apps.deliberations.minutes.attendance import session_date
+    from apps.deliberations.minutes.extraction import propose_deliberations
+    from apps.deliberations.minutes.text import assemble
     from apps.documents.extraction import extract
 
     path = SHARED_DATA / entry["file"]

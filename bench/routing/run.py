@@ -1,6 +1,6 @@
 """Subject routing on real deliberations: top-1 / top-3 accuracy of the @ctes matière at level 1 and 2,
 by repeated stratified k-fold cross-validation over the 152 rows of the Rennes extract, for every method
-of `apps.deliberations.classifier`, with calibration, a learning curve, timings and a transfer test.
+of `apps.deliberations.routing.classifier`, with calibration, a learning curve, timings and a transfer test.
 
     .venv/bin/python bench/routing/run.py            # 5 repeats of 5-fold CV (~1 min the first time)
     .venv/bin/python bench/routing/run.py --smoke    # 1 repeat of 3 folds, a few methods, for CI
@@ -112,7 +112,7 @@ def folds(codes: list[str], n_splits: int, repeats: int):
 
 def score_predictions(router, probabilities, truth: list[str]) -> dict:
     """Hits at top-1 and top-3 for level 2 and level 1 (level-1 probabilities summed over their codes)."""
-    from apps.deliberations.classifier import level1_scores
+    from apps.deliberations.routing.classifier import level1_scores
 
     classes = np.array(router.classes)
     order2 = np.argsort(-probabilities, axis=1, kind="stable")
@@ -133,7 +133,7 @@ def score_predictions(router, probabilities, truth: list[str]) -> dict:
 
 
 def cross_validate(vectors, codes, labels, method: str, n_splits: int, repeats: int, train_size=None) -> dict:
-    from apps.deliberations.classifier import Examples, fit
+    from apps.deliberations.routing.classifier import Examples, fit
 
     per_repeat, pooled, fit_s, predict_s, predicted = {}, {}, 0.0, 0.0, 0
     rng = np.random.default_rng(0)
@@ -175,7 +175,7 @@ def expected_calibration_error(scores: np.ndarray, correct: np.ndarray, bins: in
 
 def transfer(train_vectors, train_codes, test_vectors, test_codes, labels, method: str) -> dict:
     """Train on one authority, predict another's level 1."""
-    from apps.deliberations.classifier import Examples, fit
+    from apps.deliberations.routing.classifier import Examples, fit
 
     router = fit(Examples(train_vectors, train_codes), labels, method) if method != "prior" else fit(
         Examples(train_vectors[:0], []), labels, "prior")
@@ -218,7 +218,7 @@ def main() -> int:
     args = parser.parse_args()
     n_splits, repeats = (3, 1) if args.smoke else (args.folds, args.repeats)
     setup_django("registre_bench_routing")
-    from apps.deliberations import classifier
+    from apps.deliberations.routing import classifier
     from apps.deliberations.vectors import embedding_text_for
 
     timings: dict = {}
@@ -251,7 +251,7 @@ def main() -> int:
 
 
 def run_variants(rows, codes, vectors, labels, timings, n_splits, repeats) -> None:
-    from apps.deliberations import classifier
+    from apps.deliberations.routing import classifier
 
     raw = embed([r["objet"] for r in rows], timings, "raw")
     sub_codes, sub_texts = label_texts(with_sub_matieres=True)
@@ -287,7 +287,7 @@ def run_learning_curve(vectors, codes, labels, n_splits, repeats) -> None:
 
 def run_sensitivity(vectors, codes, labels, n_splits, repeats) -> None:
     """The constants of the classifier, varied one at a time (chosen on this same data: optimistic)."""
-    from apps.deliberations import classifier
+    from apps.deliberations.routing import classifier
 
     print("\n## Sensitivity (L2 top-1 / L2 top-3 / L1 top-1, %; same data as the choice)")
     grid = [("SIMILARITY_TEMPERATURE", (0.01, 0.02, 0.05), ("knn", "centroid", "prior")),

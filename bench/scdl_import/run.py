@@ -120,7 +120,7 @@ def import_file(target, path: Path, label: str) -> dict:
     from django.core.files import File
 
     from apps.deliberations import routing
-    from apps.deliberations.importing import start_import
+    from apps.deliberations.imports.services import start_import
     from apps.deliberations.models import ScdlImport
     from apps.jobs import services
     from apps.jobs.models import Job

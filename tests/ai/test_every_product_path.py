@@ -12,7 +12,9 @@ import pytest
 from apps.ai import registry, usage
 from apps.ai.models import Generation
 from apps.assistant import services
-from apps.deliberations import minutes_model, minutes_rules, routing
+from apps.deliberations.minutes import generative
+from apps.deliberations.minutes.text import assemble
+from apps.deliberations.routing.model_choice import choose_with_model
 from apps.documents.models import Collection, Document
 from apps.tenants.context import tenant_context
 
@@ -99,7 +101,7 @@ def ask_a_follow_up(authority, user, run_on_commit, spend):
 @driver("extraction")
 def read_minutes(authority, user, run_on_commit, spend):
     spend()
-    reading = minutes_model.read_with_model(minutes_rules.assemble(MINUTES), authority=authority)
+    reading = generative.read_with_model(assemble(MINUTES), authority=authority)
     return "refused" if any("quota" in notice for notice in reading.notices) else "done"
 
 
@@ -107,7 +109,7 @@ def read_minutes(authority, user, run_on_commit, spend):
 def choose_a_matiere(authority, user, run_on_commit, spend):
     spend()
     candidates = [{"code": "7.5"}, {"code": "7.10"}, {"code": "3.1"}]
-    code = routing.choose_with_model("Subvention au comité des fêtes", "", candidates, authority_id=authority.pk)
+    code = choose_with_model("Subvention au comité des fêtes", "", candidates, authority_id=authority.pk)
     return "refused" if code is None else "done"
 
 

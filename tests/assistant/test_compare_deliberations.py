@@ -4,7 +4,6 @@ missing one; offline it says it needs generative AI. The documents path keeps wo
 
 import datetime
 import re
-from pathlib import Path
 
 import pytest
 
@@ -18,11 +17,12 @@ from apps.assistant.writing.tools import COMPARE_CHARS, TOOLS
 from apps.deliberations.models import Deliberation
 from apps.tenants.context import tenant_context
 from apps.tenants.models import Authority
+from tests.paths import SHARED_DATA
 
 from .conftest import user_prompt
 
 Task = Generation.Task
-PV = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "proces-verbaux"
+PV = SHARED_DATA / "proces-verbaux"
 pytestmark = pytest.mark.django_db
 
 

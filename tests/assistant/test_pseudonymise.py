@@ -4,13 +4,13 @@ placeholders, the same person keeps one placeholder across a request, and the an
 import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
 from apps.ai.pseudonymise import pseudonymise
+from tests.paths import SHARED_DATA
 
-AVRANCHES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "proces-verbaux"
+AVRANCHES = SHARED_DATA / "proces-verbaux"
 
 CITIZEN_LETTER = """Bonjour Madame la Maire,
 Je me permets de vous écrire au sujet du stationnement devant chez moi, au 12 rue Victor Hugo, 50300 Avranches.

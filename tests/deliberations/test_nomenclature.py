@@ -1,14 +1,14 @@
 """The @ctes nomenclature loaded by migration from the shipped RetourClassification files."""
 
 import json
-from pathlib import Path
 
 import pytest
 
 from apps.deliberations import nomenclature
 from apps.deliberations.models import Matiere
+from tests.paths import SCDL
 
-RENNES = Path(__file__).resolve().parents[3] / "shared/data/scdl/deliberations-ville-de-rennes-extrait-152.json"
+RENNES = SCDL / "deliberations-ville-de-rennes-extrait-152.json"
 
 pytestmark = pytest.mark.django_db
 

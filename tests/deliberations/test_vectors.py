@@ -8,7 +8,7 @@ from apps.deliberations.vectors import clean_objet, embedding_text, embedding_te
 from apps.documents.embeddings import get_embedder
 from apps.tenants.context import tenant_context
 
-from .test_routing_support import add_deliberation
+from .routing.support import add_deliberation
 
 pytestmark = pytest.mark.django_db
 

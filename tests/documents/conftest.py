@@ -4,8 +4,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from apps.tenants.models import Membership
+from tests.paths import SHARED_DATA
 
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 COUTHENANS = SHARED_DATA / "pdf-couthenans"
 AVRANCHES = SHARED_DATA / "proces-verbaux"
 

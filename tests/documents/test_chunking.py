@@ -11,8 +11,8 @@ import pypdfium2 as pdfium
 import pytest
 
 from apps.documents.chunking import HEADING_SEPARATOR, ChunkDraft, chunk_pages, count_tokens
+from tests.paths import SHARED_DATA
 
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 AVRANCHES_TEXTS = sorted((SHARED_DATA / "proces-verbaux").glob("*.txt"))
 COUTHENANS = SHARED_DATA / "pdf-couthenans"
 # Agenda items as a plain pattern finds them ("2017.07.04 - 2", "QUESTION No 2"); OCR-mangled ones escape it.

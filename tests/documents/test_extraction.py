@@ -19,9 +19,9 @@ from apps.documents import extraction, ocr
 from apps.documents.cleaning import clean_pages, clean_text, dehyphenate, is_page_number
 from apps.documents.extraction import SUPPORTED_EXTENSIONS, Extracted, ExtractionError, extract, ocr_available
 from apps.jobs.errors import JobError
+from tests.paths import SHARED_DATA
 from tests.system_tools import needs
 
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 COUTHENANS = SHARED_DATA / "pdf-couthenans"
 AVRANCHES = SHARED_DATA / "proces-verbaux"
 COUTHENANS_PDFS = sorted(COUTHENANS.glob("*.pdf"))

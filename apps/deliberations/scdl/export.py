@@ -7,10 +7,8 @@ import csv
 from collections.abc import Iterable
 from typing import TextIO
 
-from .reading import scdl_field_names
-from .validation import MODEL_FIELDS
+from .fields import COLUMNS
 
-SCDL_COLUMNS: list[str] = scdl_field_names()
 # RFC 4180 ends records with CRLF; line breaks inside a quoted objet are kept as they are stored.
 LINE_TERMINATOR = "\r\n"
 QUERYSET_CHUNK = 2000
@@ -18,13 +16,13 @@ QUERYSET_CHUNK = 2000
 
 def scdl_row(deliberation) -> dict[str, str]:
     """One deliberation (a model instance or any object with its field names) as SCDL cells."""
-    return {column: _cell(getattr(deliberation, MODEL_FIELDS[column])) for column in SCDL_COLUMNS}
+    return {column: _cell(getattr(deliberation, name)) for column, name in COLUMNS.items()}
 
 
 def write_scdl_csv(deliberations: Iterable, out: TextIO) -> int:
     """Write the header and one row per deliberation to `out` (open it with newline="" when it is a file);
     returns the number of rows written. A queryset is streamed, never loaded whole."""
-    writer = csv.DictWriter(out, fieldnames=SCDL_COLUMNS, lineterminator=LINE_TERMINATOR)
+    writer = csv.DictWriter(out, fieldnames=list(COLUMNS), lineterminator=LINE_TERMINATOR)
     writer.writeheader()
     if hasattr(deliberations, "iterator"):
         deliberations = deliberations.iterator(chunk_size=QUERYSET_CHUNK)

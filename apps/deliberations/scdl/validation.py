@@ -17,18 +17,11 @@ from frictionless import Schema
 from apps.deliberations import nomenclature
 
 from .checks import CUSTOM_CHECKS, Issue, RowState
-from .reading import ROW_SHAPE_KEY, SCHEMA_PATH
+from .fields import COLUMNS, SCHEMA_PATH
+from .source import ROW_SHAPE_KEY
 
 __all__ = ["CheckedRow", "Issue", "ScdlValidator", "validate_rows"]
 
-# SCDL column → Deliberation field
-MODEL_FIELDS = {
-    "COLL_NOM": "coll_nom", "COLL_SIRET": "coll_siret", "DELIB_ID": "delib_id", "DELIB_DATE": "delib_date",
-    "DELIB_MATIERE_CODE": "matiere_code", "DELIB_MATIERE_NOM": "matiere_nom", "DELIB_OBJET": "objet",
-    "BUDGET_ANNEE": "budget_annee", "BUDGET_NOM": "budget_nom", "PREF_ID": "pref_id", "PREF_DATE": "pref_date",
-    "VOTE_EFFECTIF": "vote_effectif", "VOTE_REEL": "vote_reel", "VOTE_POUR": "vote_pour",
-    "VOTE_CONTRE": "vote_contre", "VOTE_ABSTENTION": "vote_abstention", "DELIB_URL": "delib_url",
-}
 # How to write a good value, when the schema's own example is not enough.
 HINTS = {
     "COLL_SIRET": "14 chiffres sans espace, ex. 21860194600013",
@@ -78,7 +71,7 @@ class ScdlValidator:
         from apps.deliberations.models import Deliberation
 
         self.max_lengths = {name: getattr(Deliberation._meta.get_field(attr), "max_length", None)
-                            for name, attr in MODEL_FIELDS.items()}
+                            for name, attr in COLUMNS.items()}
 
     def check_row(self, row_number: int | None, raw: dict) -> CheckedRow:
         state = RowState(row_number, self.row_label)
@@ -247,7 +240,7 @@ class ScdlValidator:
     def _model_values(self, state: RowState) -> dict:
         values = {}
         for schema_field in self.fields:
-            name, attr = schema_field.name, MODEL_FIELDS[schema_field.name]
+            name, attr = schema_field.name, COLUMNS[schema_field.name]
             value = state.typed.get(name)
             if schema_field.type == "string":
                 value = "" if value is None else str(value)

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 
-from apps.deliberations.importing import start_import
+from apps.deliberations.imports.services import start_import
 from apps.deliberations.models import ScdlImport
 from apps.documents.models import Collection, Document
 from apps.documents.services import add_uploads
