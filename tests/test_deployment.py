@@ -77,6 +77,7 @@ GOOD_PRODUCTION = {"REGISTRE_ENV": "production", "SECRET_KEY": "x" * 50, "DEBUG"
 @pytest.mark.parametrize(("override", "variable"), [
     ({"SECRET_KEY": ""}, "SECRET_KEY"),
     ({"SECRET_KEY": "registre-local-only-insecure-key"}, "SECRET_KEY"),
+    ({"SECRET_KEY": "x" * 31}, "SECRET_KEY"),
     ({"DEBUG": "true"}, "DEBUG"),
     ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS"),
     ({"ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS"),
@@ -87,6 +88,14 @@ def test_production_refuses_to_start_with_an_unsafe_setting_and_names_it(overrid
     assert result.returncode != 0
     assert "Refusing to start with REGISTRE_ENV=production" in result.stderr
     assert variable in result.stderr.splitlines()[-1]
+
+
+def test_a_value_that_cannot_be_read_stops_the_start_and_names_its_variable():
+    result = run_settings(INFERENCE_TIMEOUT_SECONDS="abc", INFERENCE_ROUTES="[")
+    assert result.returncode != 0
+    last_line = result.stderr.splitlines()[-1]
+    assert "ImproperlyConfigured" in last_line and "INFERENCE_TIMEOUT_SECONDS must be a number, got 'abc'" in last_line
+    assert "INFERENCE_ROUTES must be a JSON list of routes" in last_line
 
 
 def test_production_starts_with_safe_settings():

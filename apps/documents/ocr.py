@@ -13,10 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import pypdfium2 as pdfium
+from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
-TESSERACT = os.environ.get("TESSERACT_CMD", "tesseract")
 OCR_LANGUAGE = "fra"
 OCR_DPI = 300
 # Poster-sized pages would make multi-hundred-megabyte bitmaps; A3 at 300 dpi is 4961 px.
@@ -33,11 +33,11 @@ class OcrFailed(Exception):
 @functools.cache
 def ocr_available() -> bool:
     """True when the Tesseract binary and its French model are installed."""
-    if not shutil.which(TESSERACT):
+    if not shutil.which(settings.TESSERACT_CMD):
         return False
     try:
         result = subprocess.run(  # noqa: S603 - fixed argument list, no shell
-            [TESSERACT, "--list-langs"], capture_output=True, text=True, timeout=30, check=False
+            [settings.TESSERACT_CMD, "--list-langs"], capture_output=True, text=True, timeout=30, check=False
         )
     except (OSError, subprocess.TimeoutExpired):
         logger.warning("tesseract --list-langs failed", exc_info=True)
@@ -108,7 +108,7 @@ def render_page(page: pdfium.PdfPage) -> bytes | None:
 def _tesseract(image: Path) -> str:
     # OpenMP inside Tesseract thrashes when several run at once: one thread each is ~4x faster.
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
-    command = [TESSERACT, str(image), "stdout", "-l", OCR_LANGUAGE, "--dpi", str(OCR_DPI)]
+    command = [settings.TESSERACT_CMD, str(image), "stdout", "-l", OCR_LANGUAGE, "--dpi", str(OCR_DPI)]
     try:
         result = subprocess.run(  # noqa: S603 - fixed argument list, no shell
             command, capture_output=True, env=env, timeout=OCR_PAGE_TIMEOUT_S, check=False

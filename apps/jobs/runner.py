@@ -45,7 +45,7 @@ class JobRun:
 
 
 def backoff_seconds(retries: int) -> float:
-    base = getattr(settings, "JOB_RETRY_BASE_SECONDS", 5)
+    base = settings.JOB_RETRY_BASE_SECONDS
     return min(MAX_BACKOFF_SECONDS, base * 2**retries) * random.uniform(0.8, 1.2)  # noqa: S311 - jitter, not secrecy
 
 
