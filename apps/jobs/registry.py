@@ -18,3 +18,8 @@ def task_for(kind: str):
 
 def kind_label(kind: str) -> str:
     return _LABELS.get(kind, kind)
+
+
+def registered_kinds() -> dict[str, str]:
+    """Every job kind the apps registered (from their `ready()`), with its French label."""
+    return dict(_LABELS)
