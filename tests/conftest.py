@@ -152,3 +152,33 @@ def offline(settings):
     """No inference server: the products' offline (extractive, rules-only) modes."""
     settings.INFERENCE_URL = ""
     settings.INFERENCE_ROUTES = []
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium per test module (tests needing it are marked `needs("chromium")`); not per
+    session: while it lives, Playwright's event loop runs in the main thread."""
+    from playwright.sync_api import sync_playwright
+
+    from .browser import launch
+
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def signed_in(browser, live_server):
+    """signed_in(user) -> a browser tab where that user is signed in; closed after the test."""
+    from .browser import sign_in
+
+    pages = []
+
+    def open_tab(user):
+        pages.append(sign_in(browser, live_server, user))
+        return pages[-1]
+
+    yield open_tab
+    for page in pages:
+        page.close()

@@ -1,50 +1,27 @@
 """Automated accessibility check (axe-core, WCAG 2.1 A/AA, the basis of RGAA 4.1) of every page of
 the web shell, in headless Chromium, plus keyboard access to the skip link."""
 
-import os
-
 import pytest
 
 from apps.tenants.models import Membership
 
+from .browser import axe_violations
 from .factories import JobFactory
-from .system_tools import chromium_path, needs
+from .system_tools import needs
 
-CHROMIUM = chromium_path()
 pytestmark = [
     needs("chromium"),  # skipped without Chromium, failed under CI=true
     pytest.mark.django_db(transaction=True),
 ]
-WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
-def signed_in_page(browser, live_server, authority, member):
+def signed_in_page(signed_in, authority, member):
     user = member(authority, role=Membership.Role.ADMINISTRATOR)
     JobFactory(authority=authority, state="running", progress=40, message="Étape 2 sur 5")
     JobFactory(authority=authority, state="failed", error="Le serveur d'inférence ne répond pas.")
     index_sample_document(authority)
-    page = browser.new_page()
-    page.goto(f"{live_server.url}/connexion/")
-    page.get_by_label("Adresse électronique").fill(user.email)
-    page.get_by_label("Mot de passe").fill("mot-de-passe-de-test")
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(f"{live_server.url}/")
-    yield page
-    page.close()
+    return signed_in(user)
 
 
 def index_sample_document(authority):
@@ -65,13 +42,6 @@ def sample_document(authority):
 
     with tenant_context(authority.pk):
         return Document.objects.get(original_filename="tarifs.txt")
-
-
-def axe_violations(page):
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page, options=WCAG_AA)
-    return [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in results.response["violations"]]
 
 
 def test_login_and_password_reset_pages_have_no_wcag_violation(browser, live_server):

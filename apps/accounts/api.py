@@ -1,10 +1,9 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.tenants.permissions import IsAdministrator
+from apps.tenants.permissions import IsAdministrator, IsIdentified
 
 from . import services
 from .models import ApiKey
@@ -52,7 +51,7 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
 class MeView(APIView):
     """Who is calling: the signed-in user and their authorities, or the API key."""
 
-    permission_classes = [AllowAny]
+    permission_classes = [IsIdentified]
 
     @extend_schema(responses={200: dict})
     def get(self, request):
@@ -63,12 +62,10 @@ class MeView(APIView):
         }
         if isinstance(request.auth, ApiKey):
             body["api_key"] = {"name": request.auth.name, "prefix": request.auth.prefix, "scope": request.auth.scope}
-        elif request.user.is_authenticated:
+        else:
             body["user"] = {"email": request.user.email, "name": request.user.get_full_name()}
             body["memberships"] = [
                 {"authority": m.authority.slug, "name": m.authority.name, "role": m.role}
                 for m in request.memberships
             ]
-        else:
-            return Response({"detail": "Authentification requise."}, status=status.HTTP_401_UNAUTHORIZED)
         return Response(body)

@@ -29,3 +29,11 @@ class IsAgent(_RoleAtLeast):
 
 class IsAdministrator(_RoleAtLeast):
     required = Role.ADMINISTRATOR
+
+
+class IsIdentified(BasePermission):
+    """A signed-in person (with or without an authority) or a valid API key. Refusing here rather than
+    in the view lets DRF answer 401 with its `WWW-Authenticate: Bearer` challenge."""
+
+    def has_permission(self, request, view):
+        return bool(request.user and request.user.is_authenticated) or request.auth is not None

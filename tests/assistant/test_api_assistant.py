@@ -70,10 +70,11 @@ def test_role_matrix(answered, member, api_client_for, role, ask_status, tool_st
     assert client.get("/api/v1/assistant/audit.csv").status_code == audit_status
 
 
-def test_anonymous_gets_401(answered, client):
+def test_anonymous_gets_401_with_the_bearer_challenge(answered, client):
     from rest_framework.test import APIClient
 
-    assert post_question(APIClient()).status_code in (401, 403)
+    response = post_question(APIClient())
+    assert response.status_code == 401 and response["WWW-Authenticate"].startswith("Bearer")
 
 
 def test_agents_see_their_own_generations_administrators_all(answered, member, api_client_for, ask):
