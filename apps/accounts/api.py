@@ -3,16 +3,19 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.tenants.permissions import IsAdministrator, IsIdentified
+from apps.tenants.abilities import all_abilities
+from apps.tenants.permissions import AbilitiesField, IsIdentified, ability
 
 from . import services
 from .models import ApiKey
 
 
 class ApiKeySerializer(serializers.ModelSerializer):
+    abilities = AbilitiesField("api_keys")
+
     class Meta:
         model = ApiKey
-        fields = ["id", "name", "scope", "prefix", "created_at", "last_used_at", "revoked_at"]
+        fields = ["id", "name", "scope", "prefix", "created_at", "last_used_at", "revoked_at", "abilities"]
         read_only_fields = ["id", "prefix", "created_at", "last_used_at", "revoked_at"]
 
 
@@ -28,7 +31,7 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     """API keys of the authority (administrators, signed in: a key cannot mint keys)."""
 
     serializer_class = ApiKeySerializer
-    permission_classes = [IsAdministrator]
+    permission_classes = [ability("api_keys")]
 
     def get_queryset(self):
         return ApiKey.objects.order_by("-created_at")
@@ -39,7 +42,7 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         serializer.is_valid(raise_exception=True)
         key, plaintext = services.create_api_key(authority=request.authority, created_by=request.user,
                                                  **serializer.validated_data)
-        data = NewApiKeySerializer(key).data | {"key": plaintext}
+        data = NewApiKeySerializer(key, context=self.get_serializer_context()).data | {"key": plaintext}
         return Response(data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={204: None}, description="Revoke the key (it stops working at once).")
@@ -59,6 +62,8 @@ class MeView(APIView):
         body = {
             "authority": {"id": authority.pk, "slug": authority.slug, "name": authority.name} if authority else None,
             "role": getattr(request, "role", None),
+            # What this caller may do, resource by resource (the table the API's permissions read).
+            "abilities": all_abilities(getattr(request, "role", None)),
         }
         if isinstance(request.auth, ApiKey):
             body["api_key"] = {"name": request.auth.name, "prefix": request.auth.prefix, "scope": request.auth.scope}

@@ -2,17 +2,14 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from apps.tenants.decorators import role_required
-from apps.tenants.models import Membership
+from apps.tenants.decorators import ability_required
 
 from . import services
 from .forms import ApiKeyForm
 from .models import ApiKey
 
-ADMINISTRATOR = Membership.Role.ADMINISTRATOR
 
-
-@role_required(ADMINISTRATOR)
+@ability_required("api_keys", "create")
 def api_keys(request):
     form = ApiKeyForm(request.POST or None)
     new_key = None
@@ -25,7 +22,7 @@ def api_keys(request):
     })
 
 
-@role_required(ADMINISTRATOR)
+@ability_required("api_keys", "destroy")
 @require_POST
 def api_key_revoke(request, pk):
     key = services.revoke_api_key(key=get_object_or_404(ApiKey, pk=pk))

@@ -3,6 +3,7 @@ call over the month's quota (QuotaExceeded) and passes on the gateway's failures
 catches them from here, never from apps.inference, which only this platform calls. Like those, it
 carries `user_message` and `retryable` rather than depending on the job runner."""
 
+from apps import french
 from apps.inference.errors import InferenceFailure, InferenceNotConfigured, InferenceUnavailable
 
 __all__ = ["InferenceFailure", "InferenceNotConfigured", "InferenceUnavailable", "QuotaExceeded"]
@@ -18,5 +19,5 @@ class QuotaExceeded(Exception):
 
     def __init__(self, quota: int):
         self.quota = quota
-        self.user_message = QUOTA_MESSAGE.format(quota=f"{quota:,}".replace(",", " "))
+        self.user_message = QUOTA_MESSAGE.format(quota=french.number(quota))
         super().__init__(f"monthly token quota of {quota} reached")

@@ -5,6 +5,7 @@ follows while it streams. The tables keep the names they had in the assistant, w
 from django.conf import settings
 from django.db import models
 
+from apps.tenants.abilities import can, get_abilities
 from apps.tenants.models import TenantModel
 
 
@@ -113,6 +114,14 @@ class Generation(TenantModel):
     @property
     def public_sources(self) -> list[dict]:
         return public_sources(self.sources)
+
+    def get_abilities(self, *, user, role: str | None) -> dict[str, bool]:
+        """The role's abilities on its own generations (an API key's: those made with keys); an administrator
+        reads every one, as the audit log does."""
+        abilities = get_abilities(role, "generations")
+        if self.user_id != (user.pk if user else None) and not can(role, "assistant", "audit"):
+            return dict.fromkeys(abilities, False)
+        return abilities
 
 
 def public_sources(sources: list[dict]) -> list[dict]:

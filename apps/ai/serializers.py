@@ -5,6 +5,8 @@ follow it live."""
 from rest_framework import serializers
 from rest_framework.reverse import reverse
 
+from apps.tenants.permissions import AbilitiesField
+
 from .models import Generation
 
 
@@ -13,6 +15,7 @@ class GenerationSerializer(serializers.ModelSerializer):
     outcome_label = serializers.CharField(source="get_outcome_display", read_only=True)
     sources = serializers.ListField(source="public_sources", child=serializers.DictField(), read_only=True)
     stream_url = serializers.SerializerMethodField()
+    abilities = AbilitiesField("generations")
 
     class Meta:
         model = Generation
@@ -20,7 +23,7 @@ class GenerationSerializer(serializers.ModelSerializer):
                   "query", "output", "flagged", "invalid_citations", "sources", "result", "confidence", "error",
                   "model", "template", "prompt_tokens", "completion_tokens", "tokens_estimated", "latency_ms",
                   "energy_wh", "co2_g", "pseudonymised", "rating", "rating_reason", "created_at", "finished_at",
-                  "stream_url"]
+                  "stream_url", "abilities"]
         read_only_fields = fields
 
     def get_stream_url(self, generation) -> str:

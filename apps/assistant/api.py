@@ -14,7 +14,7 @@ from apps.ai import audit
 from apps.ai.models import Conversation, Generation
 from apps.ai.serializers import GenerationSerializer
 from apps.documents.models import Collection
-from apps.tenants.permissions import IsAdministrator, IsAgent, IsReader
+from apps.tenants.permissions import ability
 
 from . import selectors, services
 from .errors import ToolInputError
@@ -79,8 +79,9 @@ def _user(request):
     return request.user if request.user.is_authenticated else None  # API keys act for the authority
 
 
-def _accepted(generation: Generation) -> Response:
-    return Response(GenerationSerializer(generation).data, status=status.HTTP_202_ACCEPTED)
+def _accepted(request, generation: Generation) -> Response:
+    return Response(GenerationSerializer(generation, context={"request": request}).data,
+                    status=status.HTTP_202_ACCEPTED)
 
 
 def _refused(exc: services.AssistantError):
@@ -90,7 +91,7 @@ def _refused(exc: services.AssistantError):
 class QuestionView(APIView):
     """Ask a question about the authority's documents; follow the answer at `stream_url`."""
 
-    permission_classes = [IsReader]
+    permission_classes = [ability("assistant", "ask")]
 
     @extend_schema(request=QuestionSerializer, responses={202: GenerationSerializer})
     def post(self, request):
@@ -103,13 +104,13 @@ class QuestionView(APIView):
                                                collections=data["collections"])
         except services.AssistantError as exc:
             _refused(exc)
-        return _accepted(generation)
+        return _accepted(request, generation)
 
 
 class ToolView(APIView):
     """Run a writing tool (summary, key_points, plain_language, compare, minutes, email, spelling)."""
 
-    permission_classes = [IsAgent]
+    permission_classes = [ability("assistant", "tools")]
 
     @extend_schema(request=ToolSerializer, responses={202: GenerationSerializer})
     def post(self, request, task):
@@ -123,14 +124,14 @@ class ToolView(APIView):
                                                inputs=inputs, stream=serializer.validated_data["stream"])
         except (services.AssistantError, ToolInputError) as exc:
             _refused(exc)
-        return _accepted(generation)
+        return _accepted(request, generation)
 
 
 class GenerationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Generations you asked for (administrators: all of the authority's, the audit log)."""
 
     serializer_class = GenerationSerializer
-    permission_classes = [IsReader]
+    permission_classes = [ability("generations")]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # OpenAPI schema generation
@@ -151,13 +152,13 @@ class GenerationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         serializer.is_valid(raise_exception=True)
         services.rate(generation=generation, rating=1 if serializer.validated_data["rating"] == "up" else -1,
                       reason=serializer.validated_data.get("reason", ""))
-        return Response(GenerationSerializer(generation).data)
+        return Response(self.get_serializer(generation).data)
 
 
 class AuditExportView(APIView):
     """The authority's audit log as CSV (administrators)."""
 
-    permission_classes = [IsAdministrator]
+    permission_classes = [ability("assistant", "audit")]
 
     @extend_schema(responses={(200, "text/csv"): OpenApiResponse(description="CSV")})
     def get(self, request):

@@ -1,7 +1,7 @@
 """Reads shared by the pages, the API and the worker: a conversation's history, visible generations."""
 
 from apps.ai.models import Conversation, Generation
-from apps.tenants.models import Membership
+from apps.tenants.abilities import can
 
 HISTORY_TURNS = 3
 
@@ -24,7 +24,7 @@ def _owner(user) -> dict:
 def visible_generations(user, role: str):
     """Administrators see every generation of their authority (the audit log); others their own."""
     queryset = Generation.objects.select_related("user")
-    return queryset if role == Membership.Role.ADMINISTRATOR else queryset.filter(**_owner(user))
+    return queryset if can(role, "assistant", "audit") else queryset.filter(**_owner(user))
 
 
 def conversations_of(user):

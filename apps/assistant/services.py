@@ -3,6 +3,7 @@ Generation and a job; the worker does the rest (running.py)."""
 
 from django.db import transaction
 
+from apps import french
 from apps.ai import usage
 from apps.ai.errors import QuotaExceeded
 from apps.ai.models import Conversation, Generation
@@ -56,7 +57,7 @@ def request_tool(*, authority, user, task: str, inputs: dict, stream: bool = Tru
     """`inputs` has been validated by the caller's form or serializer (writing.inputs describes them).
     stream=False for batch work nobody watches live: the worker then asks for whole replies."""
     if sum(len(str(value)) for value in inputs.values()) > MAX_TEXT_CHARS:
-        raise AssistantError(f"Le texte est trop long (plus de {MAX_TEXT_CHARS:,} caractères).".replace(",", " "))
+        raise AssistantError(f"Le texte est trop long (plus de {french.number(MAX_TEXT_CHARS)} caractères).")
     _check_quota(authority)
     return _start(authority=authority, user=user, task=task, inputs=inputs | ({} if stream else {"stream": False}))
 

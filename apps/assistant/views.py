@@ -11,8 +11,7 @@ from apps.ai import audit
 from apps.ai import selectors as ai_selectors
 from apps.ai.calls import is_generative
 from apps.ai.models import Conversation, Generation
-from apps.tenants.decorators import role_required
-from apps.tenants.models import Membership
+from apps.tenants.decorators import ability_required
 
 from . import corrections, selectors, services
 from .confidence import ABSTAIN_BELOW
@@ -23,14 +22,12 @@ from .sse import generation_events
 from .writing.inputs import validate_inputs
 from .writing.tools import TOOLS
 
-Role = Membership.Role
-
 
 def _generation(request, pk) -> Generation:
     return get_object_or_404(selectors.visible_generations(request.user, request.role), pk=pk)
 
 
-@role_required(Role.READER)
+@ability_required("assistant", "ask")
 def chat(request):
     conversations = selectors.conversations_of(request.user)[:30]
     conversation = None
@@ -70,24 +67,24 @@ def _ask(request, form):
     return redirect(f"{request.path}?conversation={generation.conversation_id}#generation-{generation.pk}")
 
 
-@role_required(Role.READER)
+@ability_required("generations", "stream")
 def generation_stream(request, pk):
     return generation_events(_generation(request, pk), request.headers.get("Last-Event-ID", ""))
 
 
-@role_required(Role.READER)
+@ability_required("generations", "retrieve")
 def generation_fragment(request, pk):
     """The finished generation, rendered by the server (the stream only carried plain text)."""
     return render(request, "assistant/_generation.html", {"generation": _generation(request, pk)})
 
 
-@role_required(Role.READER)
+@ability_required("generations", "retrieve")
 def generation_page(request, pk):
     generation = _generation(request, pk)
     return render(request, "assistant/generation.html", {"generation": generation})
 
 
-@role_required(Role.READER)
+@ability_required("generations", "feedback")
 @require_POST
 def feedback(request, pk):
     generation = _generation(request, pk)
@@ -102,7 +99,7 @@ def feedback(request, pk):
     return render(request, template, {"generation": generation, "thanks": form.is_valid()})
 
 
-@role_required(Role.AGENT)
+@ability_required("assistant", "tools")
 def writing_page(request):
     tools = list(TOOLS.values())
     form = WritingForm(request.POST or None, tools=tools, initial={"task": request.GET.get("outil")})
@@ -116,7 +113,7 @@ def writing_page(request):
         "recent": Generation.objects.filter(user=request.user).exclude(task=Generation.Task.ANSWER)[:10]})
 
 
-@role_required(Role.AGENT)
+@ability_required("assistant", "tools")
 @require_POST
 def run_tool(request, task):
     """Actions on a document or search results: « Résumer », « Points clés », « Comparer »…"""
@@ -138,7 +135,7 @@ def _start_tool(request, task, data):
     return redirect("assistant-generation", pk=generation.pk)
 
 
-@role_required(Role.AGENT)
+@ability_required("assistant", "tools")
 @require_POST
 def apply_corrections(request, pk):
     generation = _generation(request, pk)
@@ -150,7 +147,7 @@ def apply_corrections(request, pk):
                                                          "total": len(generation.result["changes"])})
 
 
-@role_required(Role.ADMINISTRATOR)
+@ability_required("assistant", "audit")
 def audit_log(request):
     generations = Generation.objects.select_related("user").order_by("-created_at")
     if request.GET.get("format") == "csv":
@@ -171,7 +168,7 @@ def audit_log(request):
         "used_share": round(100 * (usage["prompt"] + usage["completion"]) / quota) if quota else None})
 
 
-@role_required(Role.READER)
+@ability_required("assistant", "ask")
 @require_POST
 def delete_conversation(request, pk):
     get_object_or_404(Conversation.objects.filter(user=request.user), pk=pk).delete()

@@ -3,8 +3,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from apps.jobs.selectors import recent_jobs
-from apps.tenants.decorators import role_required
-from apps.tenants.models import Membership
+from apps.tenants.decorators import ability_required
 
 from .readiness import ERROR, run_checks
 
@@ -23,7 +22,7 @@ def readyz(request):
     return JsonResponse({"status": "ready" if ready else "not_ready", "checks": checks}, status=200 if ready else 503)
 
 
-@role_required(Membership.Role.READER)
+@ability_required("authority", "retrieve")
 def dashboard(request):
     jobs = list(recent_jobs(limit=10))
     return render(request, "core/dashboard.html", {

@@ -8,6 +8,7 @@ from django.db import models
 from pgvector.django import HnswIndex, VectorField
 
 from apps.documents.models import EMBEDDING_DIMENSIONS, FULLTEXT_CONFIG
+from apps.tenants.abilities import get_abilities
 from apps.tenants.models import TenantModel
 
 
@@ -158,3 +159,10 @@ class Deliberation(TenantModel):
     @property
     def matiere_level1(self) -> str:
         return self.matiere_code.split(".")[0] if self.matiere_code else ""
+
+    def get_abilities(self, *, user, role: str | None) -> dict[str, bool]:
+        """Publishing is offered for a draft, withdrawing for a published deliberation."""
+        abilities = get_abilities(role, "deliberations")
+        abilities["publish"] = abilities["publish"] and not self.published
+        abilities["unpublish"] = abilities["unpublish"] and self.published
+        return abilities

@@ -3,11 +3,12 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.tenants.permissions import IsAdministrator, IsAgent, IsReader
+from apps.tenants.permissions import AbilitiesField, ability
 
 from . import services
 from .forms import SearchForm
@@ -15,11 +16,15 @@ from .models import Chunk, Collection, Document
 from .search import MODES, search
 from .selectors import collection_name_taken, documents_with_jobs, filters_from
 
+NONE_ACCEPTED = "Aucun fichier n'a été accepté : voyez la raison de chacun."
+
 
 class CollectionSerializer(serializers.ModelSerializer):
+    abilities = AbilitiesField("collections")
+
     class Meta:
         model = Collection
-        fields = ["id", "name", "description", "visibility", "created_at"]
+        fields = ["id", "name", "description", "visibility", "created_at", "abilities"]
         read_only_fields = ["id", "created_at"]
 
     def validate_name(self, value):
@@ -32,12 +37,10 @@ class CollectionViewSet(viewsets.ModelViewSet):
     """Spaces of documents; a public collection may be quoted to citizens."""
 
     serializer_class = CollectionSerializer
+    permission_classes = [ability("collections")]
 
     def get_queryset(self):
         return Collection.objects.order_by("name")
-
-    def get_permissions(self):
-        return [IsReader()] if self.action in ("list", "retrieve") else [IsAdministrator()]
 
     def perform_create(self, serializer):
         serializer.save(authority=self.request.authority)
@@ -53,12 +56,13 @@ class DocumentSerializer(serializers.ModelSerializer):
     collection = serializers.PrimaryKeyRelatedField(queryset=Collection.objects.none(), required=False)
     state_label = serializers.CharField(source="get_state_display", read_only=True)
     progress = serializers.SerializerMethodField()
+    abilities = AbilitiesField("documents")
 
     class Meta:
         model = Document
         fields = ["id", "title", "kind", "date", "matiere", "collection", "source", "original_filename", "size",
                   "mime_type", "content_hash", "metadata", "state", "state_label", "error", "warnings",
-                  "page_count", "progress", "created_at", "indexed_at"]
+                  "page_count", "progress", "created_at", "indexed_at", "abilities"]
         read_only_fields = ["source", "original_filename", "size", "mime_type", "content_hash", "state", "error",
                             "warnings", "page_count", "created_at", "indexed_at"]
 
@@ -96,6 +100,7 @@ class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.U
     """The authority's documents, their indexing state and progress."""
 
     serializer_class = DocumentSerializer
+    permission_classes = [ability("documents")]
     parser_classes = [MultiPartParser, FormParser, JSONParser]
     http_method_names = ["get", "post", "patch", "delete"]
 
@@ -106,13 +111,6 @@ class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.U
             if params.get(field):
                 queryset = queryset.filter(**{field: params[field]})
         return queryset
-
-    def get_permissions(self):
-        if self.action in ("list", "retrieve", "pages"):
-            return [IsReader()]
-        if self.action == "chunks":
-            return [IsAdministrator()]
-        return [IsAgent()]
 
     @extend_schema(request={"multipart/form-data": UploadSerializer},
                    responses={201: inline_serializer("UploadResult", {
@@ -129,9 +127,13 @@ class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.U
                                         created_by=request.user if request.user.is_authenticated else None,
                                         source="API", **data)
         accepted = [o.document for o in outcomes if o.document]
-        errors = [{"file": o.filename, "detail": o.error} for o in outcomes if o.error]
-        body = {"documents": DocumentSerializer(accepted, many=True).data, "errors": errors}
-        return Response(body, status=status.HTTP_201_CREATED if accepted else status.HTTP_400_BAD_REQUEST)
+        refused = [o for o in outcomes if o.error]
+        if not accepted:
+            messages = [o.error for o in refused]
+            raise ValidationError({"detail": messages[0] if len(messages) == 1 else NONE_ACCEPTED, "files": messages})
+        body = {"documents": self.get_serializer(accepted, many=True).data,
+                "errors": [{"file": o.filename, "detail": o.error} for o in refused]}
+        return Response(body, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance):
         services.delete_document(document=instance)
@@ -142,7 +144,7 @@ class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.U
         """Extract, chunk and embed the document again (its file is kept)."""
         document = services.reindex_document(document=self.get_object(),
                                              created_by=request.user if request.user.is_authenticated else None)
-        return Response(DocumentSerializer(document).data, status=status.HTTP_202_ACCEPTED)
+        return Response(self.get_serializer(document).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses=inline_serializer("Page", {"number": serializers.IntegerField(),
                                                         "text": serializers.CharField()}, many=True))
@@ -175,7 +177,7 @@ class HitSerializer(serializers.Serializer):
 class SearchView(APIView):
     """Hybrid French search (full-text + vector) over the authority's indexed documents."""
 
-    permission_classes = [IsReader]
+    permission_classes = [ability("documents", "search")]
 
     @extend_schema(
         parameters=[OpenApiParameter("q", str, required=True), OpenApiParameter("mode", str, enum=MODES),
@@ -190,11 +192,10 @@ class SearchView(APIView):
     def get(self, request):
         form = SearchForm(request.query_params)
         if not form.is_valid() or not form.cleaned_data["q"].strip():
-            errors = form.errors if form.errors else {"q": ["Indiquez ce que vous cherchez."]}
-            return Response(errors, status=status.HTTP_400_BAD_REQUEST)
+            raise ValidationError(form.errors if form.errors else {"q": ["Indiquez ce que vous cherchez."]})
         mode = request.query_params.get("mode", "hybrid")
         if mode not in MODES:
-            return Response({"mode": [f"Valeurs possibles : {', '.join(MODES)}."]}, status=status.HTTP_400_BAD_REQUEST)
+            raise ValidationError({"mode": [f"Valeurs possibles : {', '.join(MODES)}."]})
         limit_param = request.query_params.get("limit", "10")
         limit = min(max(int(limit_param), 1), 50) if limit_param.isdigit() else 10
         results = search(authority_id=request.authority.pk, query=form.cleaned_data["q"],

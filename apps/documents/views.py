@@ -5,8 +5,8 @@ from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from apps.tenants.decorators import role_required
-from apps.tenants.models import Membership
+from apps.tenants.abilities import can
+from apps.tenants.decorators import ability_required
 
 from . import services
 from .forms import CollectionForm, SearchForm, UploadForm
@@ -14,11 +14,10 @@ from .models import Collection, Document
 from .search import search
 from .selectors import collection_name_taken, documents_with_jobs, filters_from
 
-Role = Membership.Role
 ACTIVE_STATES = (Document.State.PENDING, Document.State.PROCESSING)
 
 
-@role_required(Role.READER)
+@ability_required("documents", "list")
 def document_list(request):
     """Documents with their indexing state; htmx refreshes the table while some are in progress."""
     if request.method == "POST":
@@ -34,7 +33,7 @@ def _render_list(request, template, form, status=200):
 
 
 def _upload(request):
-    if request.role == Role.READER:
+    if not can(request.role, "documents", "create"):
         raise PermissionDenied
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -54,10 +53,10 @@ def _upload(request):
     return redirect("documents")
 
 
-@role_required(Role.READER)
+@ability_required("documents", "retrieve")
 def document_detail(request, pk):
     document = get_object_or_404(Document.objects.select_related("collection", "job", "created_by"), pk=pk)
-    show_chunks = request.role == Role.ADMINISTRATOR and request.GET.get("passages") == "1"
+    show_chunks = can(request.role, "documents", "chunks") and request.GET.get("passages") == "1"
     chunks = document.chunks.order_by("position") if show_chunks else None
     # Candidates for the assistant's « Comparer avec… » action.
     comparable = (Document.objects.filter(state=Document.State.INDEXED).exclude(pk=pk)
@@ -66,7 +65,7 @@ def document_detail(request, pk):
                                                      "comparable": comparable})
 
 
-@role_required(Role.READER)
+@ability_required("documents", "download")
 def document_file(request, pk):
     document = get_object_or_404(Document, pk=pk)
     response = FileResponse(document.file.open("rb"), filename=document.original_filename,
@@ -75,7 +74,7 @@ def document_file(request, pk):
     return response
 
 
-@role_required(Role.AGENT)
+@ability_required("documents", "reindex")
 @require_POST
 def document_reindex(request, pk):
     document = services.reindex_document(document=get_object_or_404(Document, pk=pk), created_by=request.user)
@@ -83,7 +82,7 @@ def document_reindex(request, pk):
     return redirect("document-detail", pk=document.pk)
 
 
-@role_required(Role.AGENT)
+@ability_required("documents", "destroy")
 @require_POST
 def document_delete(request, pk):
     document = get_object_or_404(Document, pk=pk)
@@ -92,7 +91,7 @@ def document_delete(request, pk):
     return redirect("documents")
 
 
-@role_required(Role.READER)
+@ability_required("documents", "search")
 def search_page(request):
     form = SearchForm(request.GET or None)
     results = None
@@ -102,7 +101,7 @@ def search_page(request):
     return render(request, "documents/search.html", {"form": form, "results": results})
 
 
-@role_required(Role.ADMINISTRATOR)
+@ability_required("collections", "create")
 def collections(request):
     form = CollectionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

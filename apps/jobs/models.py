@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 
+from apps.tenants.abilities import get_abilities
 from apps.tenants.models import TenantModel
 
 
@@ -47,3 +48,9 @@ class Job(TenantModel):
     @property
     def is_active(self):
         return self.state in (self.State.PENDING, self.State.RUNNING)
+
+    def get_abilities(self, *, user, role: str | None) -> dict[str, bool]:
+        """Only a failed job is worth retrying (retrying another one changes nothing)."""
+        abilities = get_abilities(role, "jobs")
+        abilities["retry"] = abilities["retry"] and self.state == self.State.FAILED
+        return abilities

@@ -2,17 +2,14 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from apps.tenants.decorators import role_required
-from apps.tenants.models import Membership
+from apps.tenants.decorators import ability_required
 
 from . import services
 from .models import Job
 from .selectors import recent_jobs
 
-Role = Membership.Role
 
-
-@role_required(Role.READER)
+@ability_required("jobs", "list")
 def job_list(request):
     """All jobs; htmx refreshes the table while some are still active."""
     jobs = list(recent_jobs(limit=100))
@@ -20,7 +17,7 @@ def job_list(request):
     return render(request, template, {"jobs": jobs, "any_active": any(job.is_active for job in jobs)})
 
 
-@role_required(Role.AGENT)
+@ability_required("jobs", "diagnostic")
 @require_POST
 def start_diagnostic(request):
     services.enqueue_job(authority=request.authority, kind="platform.diagnostic", created_by=request.user)
@@ -28,7 +25,7 @@ def start_diagnostic(request):
     return redirect("jobs")
 
 
-@role_required(Role.AGENT)
+@ability_required("jobs", "retry")
 @require_POST
 def retry(request, pk):
     job = services.retry_job(job=get_object_or_404(Job, pk=pk))

@@ -6,13 +6,16 @@ from rest_framework.views import APIView
 
 from . import services
 from .models import Authority, Membership
-from .permissions import IsAdministrator, IsReader
+from .permissions import AbilitiesField, ability
 
 
 class AuthoritySerializer(serializers.ModelSerializer):
+    abilities = AbilitiesField("authority")
+
     class Meta:
         model = Authority
-        fields = ["id", "name", "kind", "slug", "siren", "insee_code", "population", "contact_email", "settings"]
+        fields = ["id", "name", "kind", "slug", "siren", "insee_code", "population", "contact_email", "settings",
+                  "abilities"]
         read_only_fields = ["id", "slug"]
 
 
@@ -20,15 +23,16 @@ class CurrentAuthorityView(APIView):
     """The authority this request works for (from the API key, or the user's current choice)."""
 
     def get_permissions(self):
-        return [IsReader()] if self.request.method == "GET" else [IsAdministrator()]
+        return [ability("authority", "retrieve" if self.request.method == "GET" else "update")()]
 
     @extend_schema(responses=AuthoritySerializer)
     def get(self, request):
-        return Response(AuthoritySerializer(request.authority).data)
+        return Response(AuthoritySerializer(request.authority, context={"request": request}).data)
 
     @extend_schema(request=AuthoritySerializer, responses=AuthoritySerializer)
     def patch(self, request):
-        serializer = AuthoritySerializer(request.authority, data=request.data, partial=True)
+        serializer = AuthoritySerializer(request.authority, data=request.data, partial=True,
+                                         context={"request": request})
         serializer.is_valid(raise_exception=True)
         serializer.save()
         return Response(serializer.data)
@@ -37,24 +41,27 @@ class CurrentAuthorityView(APIView):
 class MembershipSerializer(serializers.ModelSerializer):
     email = serializers.EmailField(source="user.email")
     name = serializers.CharField(source="user.get_full_name", read_only=True)
+    abilities = AbilitiesField("members")
 
     class Meta:
         model = Membership
-        fields = ["id", "email", "name", "role", "created_at"]
+        fields = ["id", "email", "name", "role", "created_at", "abilities"]
         read_only_fields = ["id", "name", "created_at"]
 
 
 class MembershipRoleSerializer(serializers.ModelSerializer):
+    abilities = AbilitiesField("members")
+
     class Meta:
         model = Membership
-        fields = ["role"]
+        fields = ["role", "abilities"]
 
 
 class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                         mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
     """Who has access to the authority, and with which role (administrators only)."""
 
-    permission_classes = [IsAdministrator]
+    permission_classes = [ability("members")]
     http_method_names = ["get", "post", "patch", "delete"]
 
     def get_queryset(self):

@@ -4,11 +4,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
-from .roles import role_allows
+from .abilities import can, least_role
 
 
-def role_required(role: str):
-    """Page views: logged in, an authority chosen, and at least `role` in it."""
+def ability_required(resource: str, action: str):
+    """Page views: logged in, an authority chosen, and a role that has `action` on `resource` (abilities.py)."""
+    least_role(resource, action)  # an unknown name fails when the view is declared
 
     def decorator(view):
         @wraps(view)
@@ -16,7 +17,7 @@ def role_required(role: str):
         def wrapper(request, *args, **kwargs):
             if request.authority is None:
                 return render(request, "tenants/no_authority.html", status=403)
-            if not role_allows(request.role, role):
+            if not can(request.role, resource, action):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 

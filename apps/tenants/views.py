@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from . import services
-from .decorators import role_required
+from .decorators import ability_required
 from .forms import AddMemberForm, AuthoritySettingsForm, ChangeRoleForm
 from .middleware import SESSION_KEY
 from .models import Membership
@@ -25,7 +25,7 @@ def switch_authority(request, slug):
     return redirect("dashboard")
 
 
-@role_required(Role.ADMINISTRATOR)
+@ability_required("members", "create")
 def members(request):
     form = AddMemberForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -38,7 +38,7 @@ def members(request):
                                                     "roles": Role.choices})
 
 
-@role_required(Role.ADMINISTRATOR)
+@ability_required("members", "update")
 @require_POST
 def member_update(request, pk):
     membership = get_object_or_404(Membership.objects.select_related("user"), pk=pk)
@@ -58,7 +58,7 @@ def member_update(request, pk):
     return redirect("members")
 
 
-@role_required(Role.ADMINISTRATOR)
+@ability_required("authority", "update")
 def authority_settings(request):
     form = AuthoritySettingsForm(request.POST or None, instance=request.authority)
     if request.method == "POST" and form.is_valid():

@@ -223,8 +223,8 @@ REST_FRAMEWORK = {
         "apps.accounts.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["apps.tenants.permissions.IsReader"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PERMISSION_CLASSES": ["apps.tenants.permissions.IsMember"],  # views declare their ability
+    "DEFAULT_SCHEMA_CLASS": "apps.core.api.RegistreAutoSchema",  # adds the shared 400 envelope
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "apps.core.api.exception_handler",

@@ -57,7 +57,7 @@ def test_agents_classify_their_own_authority_deliberations(caller, authority, ot
     target = theirs if caller.stranger else ours
     if caller.stranger:  # our deliberation's id is unknown to another authority
         refused = caller.client.post(reverse(caller.action.route), {"ids": [ours.pk]}, format="json")
-        assert refused.status_code == 400 and "introuvable" in refused.json()["ids"][0]
+        assert refused.status_code == 400 and "introuvable" in refused.json()["errors"]["ids"][0]
     with run_on_commit():
         response = caller.call(data={"ids": [target.pk]})
     assert exists(Job, authority, kind=CLASSIFY_JOB) is (caller.allowed and not caller.stranger)

@@ -56,7 +56,8 @@ def test_administrators_change_a_member_role(caller, authority, member):
     role = read(Membership, authority, pk=membership.pk)[0].role
     assert role == (Role.READER if caller.allowed else Role.AGENT)
     if caller.allowed:
-        assert response.json() == {"role": "reader"}
+        administering = dict.fromkeys(("list", "retrieve", "create", "update", "destroy"), True)
+        assert response.json() == {"role": "reader", "abilities": administering}
 
 
 @matrix.action("api:member-detail", "DELETE", reader=403, agent=403, administrator=204, read_key=403,

@@ -47,7 +47,8 @@ def test_upload_with_only_bad_files_is_400_with_reasons(clients):
     response = clients["agent"].post("/api/v1/documents/", {"files": [SimpleUploadedFile("x.exe", b"MZ")]},
                                      format="multipart")
     assert response.status_code == 400
-    assert "format non pris en charge" in response.json()["errors"][0]["detail"]
+    body = response.json()
+    assert "format non pris en charge" in body["detail"] and body["errors"] == {"files": [body["detail"]]}
 
 
 @pytest.mark.parametrize(("caller", "upload_status", "chunks_status", "delete_status"), [
@@ -95,7 +96,7 @@ def test_collections_are_managed_by_administrators(authority, clients):
     created = clients["administrator"].post("/api/v1/collections/", {"name": "Site public", "visibility": "public"})
     assert created.status_code == 201
     duplicate = clients["administrator"].post("/api/v1/collections/", {"name": "site PUBLIC"})
-    assert duplicate.status_code == 400 and "déjà ce nom" in duplicate.json()["name"][0]
+    assert duplicate.status_code == 400 and "déjà ce nom" in duplicate.json()["errors"]["name"][0]
     assert [c["name"] for c in clients["reader"].get("/api/v1/collections/").json()["results"]] == ["Site public"]
 
 

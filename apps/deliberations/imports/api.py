@@ -3,12 +3,13 @@ its validation report. Agents (or write keys) start imports; readers follow them
 
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.exceptions import ValidationError
 from rest_framework.fields import empty
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from apps.tenants.permissions import IsAgent, IsReader
+from apps.tenants.permissions import AbilitiesField, ability
 
 from ..models import ScdlImport
 from .services import ImportRefused, start_import
@@ -26,11 +27,12 @@ class ScdlImportSerializer(serializers.ModelSerializer):
     message = serializers.SerializerMethodField()
     error = serializers.SerializerMethodField(help_text="Raison de l'échec, en français.")
     summary = serializers.SerializerMethodField(help_text="Décomptes du rapport (lignes, valides, ajoutées…).")
+    abilities = AbilitiesField("imports")
 
     class Meta:
         model = ScdlImport
         fields = ["id", "source", "filename", "url", "strict", "publish", "job", "state", "progress", "message",
-                  "error", "summary", "created_at"]
+                  "error", "summary", "created_at", "abilities"]
         read_only_fields = fields
 
     def get_publish(self, obj) -> bool:
@@ -91,15 +93,13 @@ class ScdlImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
     state is succeeded or failed, then read the report."""
 
     parser_classes = [MultiPartParser, FormParser, JSONParser]
+    permission_classes = [ability("imports")]
 
     def get_queryset(self):
         return ScdlImport.objects.select_related("job").order_by("-created_at", "-id")
 
     def get_serializer_class(self):
         return ScdlImportDetailSerializer if self.action == "retrieve" else ScdlImportSerializer
-
-    def get_permissions(self):
-        return [IsAgent()] if self.action == "create" else [IsReader()]
 
     @extend_schema(
         request={"multipart/form-data": ImportRequestSerializer, "application/json": ImportRequestSerializer},
@@ -127,8 +127,8 @@ class ScdlImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
                 file=upload, filename=upload.name if upload else "", url=data.get("url", ""),
                 records=data.get("records"), strict=data["strict"], publish=data["publish"])
         except ImportRefused as exc:
-            return Response({"detail": exc.user_message}, status=status.HTTP_400_BAD_REQUEST)
-        return Response(ScdlImportSerializer(scdl_import).data, status=status.HTTP_202_ACCEPTED)
+            raise ValidationError({"detail": exc.user_message}) from exc
+        return Response(self.get_serializer(scdl_import).data, status=status.HTTP_202_ACCEPTED)
 
 
 router = SimpleRouter(trailing_slash=True)

@@ -7,14 +7,12 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 
-from apps.tenants.decorators import role_required
-from apps.tenants.models import Membership
+from apps.tenants.decorators import ability_required
 
 from ..models import ScdlImport
 from ..scdl.reading import ENCODING_NAMES
 from .services import ImportRefused, max_import_bytes, start_import
 
-Role = Membership.Role
 ISSUES_PER_PAGE = 100
 SEVERITY_FILTERS = {"erreurs": "error", "avertissements": "warning"}
 DELIMITER_LABELS = {",": "virgule", ";": "point-virgule", "\t": "tabulation"}
@@ -49,7 +47,7 @@ class ImportForm(forms.Form):
         return data
 
 
-@role_required(Role.READER)
+@ability_required("imports", "list")
 def import_list(request):
     imports = ScdlImport.objects.select_related("job", "created_by").order_by("-created_at", "-id")
     page = Paginator(imports, 50).get_page(request.GET.get("page"))
@@ -58,7 +56,7 @@ def import_list(request):
     return render(request, template, {"page": page, "any_active": any_active})
 
 
-@role_required(Role.AGENT)
+@ability_required("imports", "create")
 def import_new(request):
     form = ImportForm(request.POST if request.method == "POST" else None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -79,7 +77,7 @@ def import_new(request):
     return render(request, "deliberations/imports/new.html", {"form": form}, status=status)
 
 
-@role_required(Role.READER)
+@ability_required("imports", "retrieve")
 def import_detail(request, pk):
     scdl_import = get_object_or_404(ScdlImport.objects.select_related("job", "created_by"), pk=pk)
     context = {"import": scdl_import, **report_context(scdl_import, request.GET)}

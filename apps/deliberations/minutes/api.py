@@ -5,12 +5,13 @@ from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.documents.models import Document
 from apps.jobs.api import JobSerializer
-from apps.tenants.permissions import IsAgent, IsReader
+from apps.tenants.permissions import AbilitiesField, ability
 
 from ..models import Deliberation, Session
 from .extraction import MinutesError, latest_job, start_extraction
@@ -61,11 +62,13 @@ class AcceptSerializer(serializers.Serializer):
 
 
 class CreatedDeliberationSerializer(serializers.ModelSerializer):
+    abilities = AbilitiesField("deliberations")
+
     class Meta:
         model = Deliberation
         fields = ["id", "delib_id", "delib_date", "objet", "decision", "matiere_code", "matiere_nom",
                   "matiere_confirmed", "vote_effectif", "vote_reel", "vote_pour", "vote_contre", "vote_abstention",
-                  "published", "origin", "session"]
+                  "published", "origin", "session", "abilities"]
         read_only_fields = fields
 
 
@@ -77,8 +80,8 @@ SessionProposals = inline_serializer("MinutesSessionProposals", {
     "proposals": ProposalSerializer(many=True),
 })
 Started = inline_serializer("MinutesExtractionStarted", {"job": JobSerializer(), "session": serializers.IntegerField()})
-Error = inline_serializer("MinutesError", {"detail": serializers.CharField(),
-                                           "errors": serializers.DictField(required=False)})
+NotFound = inline_serializer("MinutesNotFound", {"detail": serializers.CharField(),
+                                                 "errors": serializers.DictField(required=False)})
 
 
 def _proposals(session: Session) -> list[dict]:
@@ -88,14 +91,15 @@ def _proposals(session: Session) -> list[dict]:
 
 
 def _refused(exc: MinutesError) -> Response:
-    code = status.HTTP_404_NOT_FOUND if isinstance(exc, ProposalNotFound) else status.HTTP_400_BAD_REQUEST
-    return Response({"detail": exc.user_message, "errors": exc.errors}, status=code)
+    if isinstance(exc, ProposalNotFound):
+        return Response({"detail": exc.user_message, "errors": exc.errors}, status=status.HTTP_404_NOT_FOUND)
+    raise ValidationError({"detail": exc.user_message, **exc.errors}) from exc
 
 
 class MinutesExtractionView(APIView):
-    permission_classes = [IsAgent]
+    permission_classes = [ability("minutes", "create")]
 
-    @extend_schema(request=StartSerializer, responses={202: Started, 400: Error, 404: Error})
+    @extend_schema(request=StartSerializer, responses={202: Started, 404: NotFound})
     def post(self, request):
         """Propose the deliberations of an indexed procès-verbal or compte rendu (a background job);
         its council session is created the first time, and answered at once."""
@@ -108,27 +112,28 @@ class MinutesExtractionView(APIView):
                 created_by=request.user if request.user.is_authenticated else None)
         except MinutesError as exc:
             return _refused(exc)
-        return Response({"job": JobSerializer(job).data, "session": session.pk}, status=status.HTTP_202_ACCEPTED)
+        return Response({"job": JobSerializer(job, context={"request": request}).data, "session": session.pk},
+                        status=status.HTTP_202_ACCEPTED)
 
 
 class SessionProposalsView(APIView):
-    permission_classes = [IsReader]
+    permission_classes = [ability("minutes", "list")]
 
-    @extend_schema(responses={200: SessionProposals, 404: Error})
+    @extend_schema(responses={200: SessionProposals, 404: NotFound})
     def get(self, request, pk):
         """A session's proposals and the state of its latest extraction."""
         session = get_object_or_404(Session, pk=pk)
         job = latest_job(session)
         return Response({
             "session": {"id": session.pk, "date": session.date, "title": str(session), "minutes": session.minutes_id},
-            "job": JobSerializer(job).data if job else None,
+            "job": JobSerializer(job, context={"request": request}).data if job else None,
             "proposals": ProposalSerializer(_proposals(session), many=True).data})
 
 
 class ProposalAcceptView(APIView):
-    permission_classes = [IsAgent]
+    permission_classes = [ability("minutes", "accept")]
 
-    @extend_schema(request=AcceptSerializer, responses={201: CreatedDeliberationSerializer, 400: Error, 404: Error})
+    @extend_schema(request=AcceptSerializer, responses={201: CreatedDeliberationSerializer, 404: NotFound})
     def post(self, request, pk, proposal_id):
         """Create the deliberation (not published) from the proposal and the corrections sent. Accepting an
         accepted proposal again returns the same deliberation."""
@@ -139,13 +144,14 @@ class ProposalAcceptView(APIView):
             deliberation = accept_proposal(session=session, proposal_id=proposal_id, values=values.validated_data)
         except MinutesError as exc:
             return _refused(exc)
-        return Response(CreatedDeliberationSerializer(deliberation).data, status=status.HTTP_201_CREATED)
+        return Response(CreatedDeliberationSerializer(deliberation, context={"request": request}).data,
+                        status=status.HTTP_201_CREATED)
 
 
 class ProposalRejectView(APIView):
-    permission_classes = [IsAgent]
+    permission_classes = [ability("minutes", "reject")]
 
-    @extend_schema(request=None, responses={200: ProposalSerializer, 400: Error, 404: Error})
+    @extend_schema(request=None, responses={200: ProposalSerializer, 404: NotFound})
     def post(self, request, pk, proposal_id):
         """Drop a proposal; a re-run of the extraction keeps it dropped."""
         session = get_object_or_404(Session, pk=pk)

@@ -9,8 +9,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from apps.documents.models import Document
-from apps.tenants.decorators import role_required
-from apps.tenants.models import Membership
+from apps.tenants.decorators import ability_required
 
 from .. import nomenclature
 from ..models import Session
@@ -19,7 +18,6 @@ from . import generative
 from .extraction import MINUTES_KINDS, MinutesError, latest_job, start_extraction
 from .review import Status, accept_proposal, proposal_by_id, reject_proposal
 
-Role = Membership.Role
 DECISIONS = ["Adoptée à l'unanimité", "Adoptée", "Adoptée à la majorité", "Rejetée", "Retirée de l'ordre du jour",
              "Ajournée", "Prend acte", "Avis favorable", "Avis défavorable"]
 
@@ -52,7 +50,7 @@ def proposal_form(session: Session, proposal: dict, data=None) -> ProposalForm:
     return ProposalForm(data, initial=initial, prefix=f"p-{proposal['id']}")
 
 
-@role_required(Role.AGENT)
+@ability_required("minutes", "create")
 def minutes_documents(request):
     """The authority's procès-verbaux and comptes rendus, each with « Proposer les délibérations »."""
     if request.method == "POST":
@@ -80,7 +78,7 @@ def _pending(session: Session | None) -> int:
     return sum(1 for p in (session.proposals if session else []) if p.get("status") == Status.PENDING)
 
 
-@role_required(Role.AGENT)
+@ability_required("minutes", "review")
 def minutes_review(request, pk, forms_by_id=None, status=200):
     """A session's proposals, as forms; while the extraction runs, htmx polls its progress."""
     session = get_object_or_404(Session.objects.select_related("minutes"), pk=pk)
@@ -99,7 +97,7 @@ def minutes_review(request, pk, forms_by_id=None, status=200):
         "notices": (job.result or {}).get("notices", []) if job else []}, status=status)
 
 
-@role_required(Role.AGENT)
+@ability_required("minutes", "accept")
 @require_POST
 def minutes_accept(request, pk, proposal_id):
     session = get_object_or_404(Session, pk=pk)
@@ -123,7 +121,7 @@ def minutes_accept(request, pk, proposal_id):
     return minutes_review(request, pk, forms_by_id={proposal_id: form}, status=400)
 
 
-@role_required(Role.AGENT)
+@ability_required("minutes", "reject")
 @require_POST
 def minutes_reject(request, pk, proposal_id):
     session = get_object_or_404(Session, pk=pk)
@@ -136,7 +134,7 @@ def minutes_reject(request, pk, proposal_id):
     return redirect(f"{reverse('deliberation-minutes-review', args=[pk])}#proposition-{proposal_id}")
 
 
-@role_required(Role.AGENT)
+@ability_required("minutes", "create")
 @require_POST
 def minutes_rerun(request, pk):
     """Extract again (after a re-index, or once a model is configured): pending proposals are replaced."""

@@ -7,14 +7,14 @@ from django.http import HttpResponse
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import renderers, serializers, status, viewsets
+from rest_framework import renderers, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 from rest_framework.views import APIView
 
 from apps.documents.models import Document
-from apps.tenants.permissions import IsAgent, IsReader
+from apps.tenants.permissions import AbilitiesField, ability
 
 from .. import nomenclature
 from ..models import Deliberation, Session
@@ -30,11 +30,12 @@ REGISTRE_FIELDS = ["decision", "session", "document"]  # Registre's own fields a
 class DeliberationSerializer(serializers.ModelSerializer):
     session = serializers.PrimaryKeyRelatedField(queryset=Session.objects.none(), required=False, allow_null=True)
     document = serializers.PrimaryKeyRelatedField(queryset=Document.objects.none(), required=False, allow_null=True)
+    abilities = AbilitiesField("deliberations")
 
     class Meta:
         model = Deliberation
         fields = ["id", *FIELDS, *REGISTRE_FIELDS, "published", "origin", "matiere_confirmed", "matiere_suggestions",
-                  "created_at", "updated_at"]
+                  "created_at", "updated_at", "abilities"]
         read_only_fields = ["matiere_nom", "published", "origin", "matiere_confirmed", "matiere_suggestions",
                             "created_at", "updated_at"]
         # Uniqueness per authority is checked in validate_delib_id (the authority is not an input).
@@ -91,6 +92,7 @@ class DeliberationViewSet(viewsets.ModelViewSet):
     """The authority's register of deliberations (every SCDL field)."""
 
     serializer_class = DeliberationSerializer
+    permission_classes = [ability("deliberations")]
     lookup_value_regex = r"\d+"  # never captures deliberations/imports/, deliberations/classify/…
     http_method_names = ["get", "post", "put", "patch", "delete"]
 
@@ -101,9 +103,6 @@ class DeliberationViewSet(viewsets.ModelViewSet):
         if not form.is_valid():
             raise serializers.ValidationError(form.errors)
         return search_register(form.filters(), with_facets=False).deliberations
-
-    def get_permissions(self):
-        return [IsReader()] if self.action in ("list", "retrieve") else [IsAgent()]
 
     def perform_destroy(self, instance):
         services.delete_deliberation(deliberation=instance)
@@ -116,24 +115,25 @@ class DeliberationViewSet(viewsets.ModelViewSet):
         try:
             deliberation = services.publish_deliberation(deliberation=self.get_object())
         except rules.PublicationRefused as refused:
-            return Response({"detail": "Publication impossible.", "errors": refused.messages},
-                            status=status.HTTP_400_BAD_REQUEST)
-        return Response(DeliberationSerializer(deliberation).data)
+            raise serializers.ValidationError({"detail": "Publication impossible.",
+                                               "non_field_errors": refused.messages}) from refused
+        return Response(self.get_serializer(deliberation).data)
 
     @extend_schema(request=None, responses={200: DeliberationSerializer})
     @action(detail=True, methods=["post"])
     def unpublish(self, request, pk=None):
         """Withdraw the deliberation from the public register."""
-        return Response(DeliberationSerializer(services.unpublish_deliberation(deliberation=self.get_object())).data)
+        return Response(self.get_serializer(services.unpublish_deliberation(deliberation=self.get_object())).data)
 
 
 class SessionSerializer(serializers.ModelSerializer):
     minutes = serializers.PrimaryKeyRelatedField(queryset=Document.objects.none(), required=False, allow_null=True)
     deliberation_count = serializers.IntegerField(read_only=True, default=0)
+    abilities = AbilitiesField("sessions")
 
     class Meta:
         model = Session
-        fields = ["id", "date", "title", "agenda", "minutes", "deliberation_count", "created_at"]
+        fields = ["id", "date", "title", "agenda", "minutes", "deliberation_count", "created_at", "abilities"]
         read_only_fields = ["created_at"]
 
     def __init__(self, *args, **kwargs):
@@ -151,14 +151,12 @@ class SessionViewSet(viewsets.ModelViewSet):
     """Council sessions: date, agenda, minutes document; their deliberations link to them."""
 
     serializer_class = SessionSerializer
+    permission_classes = [ability("sessions")]
     lookup_value_regex = r"\d+"
     http_method_names = ["get", "post", "put", "patch", "delete"]
 
     def get_queryset(self):
         return sessions_with_counts()
-
-    def get_permissions(self):
-        return [IsReader()] if self.action in ("list", "retrieve") else [IsAgent()]
 
     def perform_destroy(self, instance):
         services.delete_session(session=instance)
@@ -178,7 +176,7 @@ class CsvRenderer(renderers.BaseRenderer):
 class ExportView(APIView):
     """The register as a SCDL « Délibérations » 2.1.5 CSV (UTF-8)."""
 
-    permission_classes = [IsReader]
+    permission_classes = [ability("deliberations", "export")]
     renderer_classes = [renderers.JSONRenderer, CsvRenderer]
 
     @extend_schema(

@@ -12,8 +12,8 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from apps.tenants.decorators import role_required
-from apps.tenants.models import Membership
+from apps.tenants.abilities import can
+from apps.tenants.decorators import ability_required
 
 from ..models import Deliberation, Session
 from ..scdl.export import write_scdl_csv
@@ -22,11 +22,10 @@ from .forms import DeliberationForm, RegisterFilterForm, SessionForm
 from .rules import PublicationRefused, deliberation_issues
 from .selectors import attach_snippets, search_register, sessions_with_counts
 
-Role = Membership.Role
 PAGE_SIZE = 50
 
 
-@role_required(Role.READER)
+@ability_required("deliberations", "list")
 def register_list(request):
     form = RegisterFilterForm(request.GET or None)
     register = search_register(form.filters())
@@ -38,14 +37,14 @@ def register_list(request):
     return render(request, template, context)
 
 
-@role_required(Role.READER)
+@ability_required("deliberations", "retrieve")
 def deliberation_detail(request, pk):
     deliberation = get_object_or_404(Deliberation.objects.select_related("document__collection", "session"), pk=pk)
     return render(request, "deliberations/register/detail.html", {
         "deliberation": deliberation, "issues": deliberation_issues(deliberation)})
 
 
-@role_required(Role.AGENT)
+@ability_required("deliberations", "create")
 def deliberation_new(request):
     form = DeliberationForm(request.POST or None, initial=services.default_values(request.authority))
     if request.method == "POST" and form.is_valid():
@@ -56,7 +55,7 @@ def deliberation_new(request):
                   status=400 if form.errors else 200)
 
 
-@role_required(Role.AGENT)
+@ability_required("deliberations", "update")
 def deliberation_edit(request, pk):
     deliberation = get_object_or_404(Deliberation, pk=pk)
     # The form validates its own copy: the service compares the stored values with the new ones.
@@ -79,7 +78,7 @@ def _editable(form) -> dict:
     return {name: data[name] for name in form.Meta.fields}
 
 
-@role_required(Role.AGENT)
+@ability_required("deliberations", "publish")
 @require_POST
 def deliberation_publish(request, pk):
     deliberation = get_object_or_404(Deliberation, pk=pk)
@@ -96,7 +95,7 @@ def deliberation_publish(request, pk):
     return redirect("deliberation-detail", pk=deliberation.pk)
 
 
-@role_required(Role.AGENT)
+@ability_required("deliberations", "destroy")
 @require_POST
 def deliberation_delete(request, pk):
     deliberation = get_object_or_404(Deliberation, pk=pk)
@@ -105,7 +104,7 @@ def deliberation_delete(request, pk):
     return redirect("deliberations")
 
 
-@role_required(Role.READER)
+@ability_required("deliberations", "export")
 def register_export(request):
     """The register as SCDL CSV: published deliberations only (?publiees=1) or all of them."""
     published_only = request.GET.get("publiees") == "1"
@@ -121,11 +120,11 @@ def register_export(request):
     return response
 
 
-@role_required(Role.READER)
+@ability_required("sessions", "list")
 def session_list(request):
     form = SessionForm(request.POST or None)
     if request.method == "POST":
-        if request.role == Role.READER:
+        if not can(request.role, "sessions", "create"):
             raise PermissionDenied
         if form.is_valid():
             session = services.create_session(authority=request.authority, **form.cleaned_data)
@@ -136,12 +135,12 @@ def session_list(request):
                   status=400 if form.errors else 200)
 
 
-@role_required(Role.READER)
+@ability_required("sessions", "retrieve")
 def session_detail(request, pk):
     session = get_object_or_404(Session.objects.select_related("minutes"), pk=pk)
     form = SessionForm(request.POST or None, instance=session)
     if request.method == "POST":
-        if request.role == Role.READER:
+        if not can(request.role, "sessions", "update"):
             raise PermissionDenied
         if form.is_valid():
             services.update_session(session=session, **form.cleaned_data)

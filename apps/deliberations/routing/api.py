@@ -5,11 +5,12 @@ from django.shortcuts import get_object_or_404
 from django.urls import path
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.jobs.api import JobSerializer
-from apps.tenants.permissions import IsAgent, IsReader
+from apps.tenants.permissions import AbilitiesField, ability
 
 from ..models import Deliberation
 from .job import enqueue_classification
@@ -44,9 +45,12 @@ class MatiereConfirmRequestSerializer(serializers.Serializer):
 
 
 class ConfirmedMatiereSerializer(serializers.ModelSerializer):
+    abilities = AbilitiesField("deliberations")
+
     class Meta:
         model = Deliberation
-        fields = ["id", "delib_id", "objet", "matiere_code", "matiere_nom", "matiere_confirmed", "matiere_suggestions"]
+        fields = ["id", "delib_id", "objet", "matiere_code", "matiere_nom", "matiere_confirmed", "matiere_suggestions",
+                  "abilities"]
         read_only_fields = fields
 
 
@@ -61,7 +65,7 @@ UNAVAILABLE = OpenApiResponse(description="Service d'analyse des textes indispon
 class SuggestMatiereView(APIView):
     """Suggest @ctes matières (level 2, then level 1) for an objet and optional text; nothing is stored."""
 
-    permission_classes = [IsReader]
+    permission_classes = [ability("routing", "suggest")]
 
     @extend_schema(request=MatiereSuggestRequestSerializer,
                    responses={200: MatiereSuggestResponseSerializer, 503: UNAVAILABLE})
@@ -78,7 +82,7 @@ class SuggestMatiereView(APIView):
 class DeliberationMatiereView(APIView):
     """Confirm a deliberation's matière (an agent's choice, usually one of its suggestions)."""
 
-    permission_classes = [IsAgent]
+    permission_classes = [ability("routing", "confirm")]
 
     @extend_schema(request=MatiereConfirmRequestSerializer, responses={200: ConfirmedMatiereSerializer})
     def post(self, request, pk):
@@ -87,15 +91,15 @@ class DeliberationMatiereView(APIView):
         try:
             confirm_matiere(deliberation=deliberation, code=data["code"], user=request.user)
         except RoutingError as error:
-            return Response({"code": [str(error)]}, status=status.HTTP_400_BAD_REQUEST)
-        return Response(ConfirmedMatiereSerializer(deliberation).data)
+            raise ValidationError({"code": [str(error)]}) from error
+        return Response(ConfirmedMatiereSerializer(deliberation, context={"request": request}).data)
 
 
 class ClassifyView(APIView):
     """Classify deliberations in the background: those without a matière get suggestions. Follow the
     returned job at /api/v1/jobs/{id}/."""
 
-    permission_classes = [IsAgent]
+    permission_classes = [ability("routing", "classify")]
 
     @extend_schema(request=ClassifyDeliberationsRequestSerializer, responses={202: JobSerializer})
     def post(self, request):
@@ -104,11 +108,10 @@ class ClassifyView(APIView):
         missing = [pk for pk in ids if pk not in found]
         if missing:
             shown = ", ".join(str(pk) for pk in missing[:20]) + ("…" if len(missing) > 20 else "")
-            return Response({"ids": [f"Délibération(s) introuvable(s) : {shown}."]},
-                            status=status.HTTP_400_BAD_REQUEST)
+            raise ValidationError({"ids": [f"Délibération(s) introuvable(s) : {shown}."]})
         job = enqueue_classification(authority=request.authority, deliberation_ids=ids,
                                              created_by=request.user if request.user.is_authenticated else None)
-        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
+        return Response(JobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 
 
 def _valid(serializer_class, request) -> dict:
@@ -120,7 +123,7 @@ def _valid(serializer_class, request) -> dict:
 def _error(error: RoutingError) -> Response:
     if isinstance(error, RoutingUnavailable):
         return Response({"detail": str(error)}, status=status.HTTP_503_SERVICE_UNAVAILABLE)
-    return Response({"objet": [str(error)]}, status=status.HTTP_400_BAD_REQUEST)
+    raise ValidationError({"objet": [str(error)]}) from error
 
 
 urlpatterns = [

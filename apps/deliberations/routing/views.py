@@ -8,9 +8,10 @@ from django.urls import path
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from apps import french
 from apps.jobs.models import Job
-from apps.tenants.decorators import role_required
-from apps.tenants.models import Membership
+from apps.tenants.abilities import can
+from apps.tenants.decorators import ability_required
 
 from .. import nomenclature
 from ..models import Deliberation
@@ -19,7 +20,6 @@ from .selectors import pending, safe_pending, unclassified_ids
 from .services import accept_safe_suggestions, confirm_matiere
 from .suggestions import SAFE_SCORE, RoutingError, suggest_for, suggest_matieres
 
-Role = Membership.Role
 PAGE_SIZE = 25
 MAX_OBJET_CHARS = 2000
 MAX_TEXT_CHARS = 20_000
@@ -37,7 +37,7 @@ def matiere_choices() -> list[tuple[str, str]]:
     return groups
 
 
-@role_required(Role.AGENT)
+@ability_required("routing", "list")
 def routing_page(request):
     page = Paginator(pending(), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
@@ -50,7 +50,7 @@ def routing_page(request):
     return render(request, "deliberations/routing/list.html", context)
 
 
-@role_required(Role.AGENT)
+@ability_required("routing", "confirm")
 @require_POST
 def accept_safe(request):
     accepted = accept_safe_suggestions(user=request.user)
@@ -61,7 +61,7 @@ def accept_safe(request):
     return redirect("deliberation-routing")
 
 
-@role_required(Role.AGENT)
+@ability_required("routing", "classify")
 @require_POST
 def run_classification(request):
     job = enqueue_classification(authority=request.authority, deliberation_ids=unclassified_ids(),
@@ -73,14 +73,14 @@ def run_classification(request):
     return redirect("deliberation-routing")
 
 
-@role_required(Role.READER)
+@ability_required("deliberations", "retrieve")
 def deliberation_matiere(request, pk):
     """GET: the suggestions and the nomenclature (page or htmx partial). POST (agent): confirm a code,
     or compute suggestions with `suggest=1`."""
     deliberation = get_object_or_404(Deliberation, pk=pk)
     context = {"deliberation": deliberation, "matiere_choices": matiere_choices(), "next": _next(request)}
     if request.method == "POST":
-        if request.role == Role.READER:
+        if not can(request.role, "routing", "confirm"):
             messages.error(request, "Votre rôle ne permet pas de choisir la matière.")
             return redirect("deliberation-detail", pk=pk)
         done = _suggest(request, deliberation, context) if request.POST.get("suggest") else _confirm(
@@ -119,15 +119,15 @@ def _next(request) -> str:
     return target if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()) else ""
 
 
-@role_required(Role.READER)
+@ability_required("routing", "suggest")
 def try_classifier(request):
     """Suggestions for a typed objet (and text), without storing anything."""
     objet, text = (request.POST.get("objet") or "").strip(), (request.POST.get("text") or "").strip()
     context = {"objet": objet, "text": text, "max_objet": MAX_OBJET_CHARS}
     if request.method == "POST":
         if len(objet) > MAX_OBJET_CHARS or len(text) > MAX_TEXT_CHARS:
-            context["trial_error"] = (f"L'objet est limité à {MAX_OBJET_CHARS} caractères et le texte à "
-                                      f"{MAX_TEXT_CHARS:,} caractères.".replace(",", " "))
+            context["trial_error"] = (f"L'objet est limité à {french.number(MAX_OBJET_CHARS)} caractères et le "
+                                      f"texte à {french.number(MAX_TEXT_CHARS)} caractères.")
         else:
             try:
                 context["suggestions"] = suggest_matieres(authority_id=request.authority.pk, objet=objet,

@@ -19,7 +19,7 @@ from apps.assistant.errors import ToolInputError
 from apps.assistant.writing.inputs import validate_inputs
 from apps.documents.embeddings import EmbeddingUnavailable
 from apps.tenants.models import Authority
-from apps.tenants.permissions import IsAgent, IsReader
+from apps.tenants.permissions import ability
 
 from ..models import Deliberation
 from .comparison import visible_deliberation
@@ -95,7 +95,7 @@ class SimilarView(APIView):
     """Deliberations close in meaning to this one: the authority's (published or not) and other
     authorities' published ones. Kind and population filters apply to the other authorities."""
 
-    permission_classes = [IsReader]
+    permission_classes = [ability("deliberations", "similar")]
 
     @extend_schema(parameters=[SimilarQuerySerializer], responses=inline_serializer("SimilarDeliberations", {
         "deliberation": serializers.IntegerField(), "results": SimilarHitSerializer(many=True)}))
@@ -120,7 +120,7 @@ class SimilarView(APIView):
 class CompareView(APIView):
     """Compare this deliberation with another with the assistant; follow the generation's `stream_url`."""
 
-    permission_classes = [IsAgent]
+    permission_classes = [ability("deliberations", "compare")]
 
     @extend_schema(request=CompareSerializer, responses={202: GenerationSerializer})
     def post(self, request, pk):
@@ -137,7 +137,8 @@ class CompareView(APIView):
                 task=Generation.Task.COMPARE, inputs=inputs)
         except (assistant_services.AssistantError, ToolInputError) as exc:
             raise ValidationError({"detail": exc.user_message}) from exc
-        return Response(GenerationSerializer(generation).data, status=status.HTTP_202_ACCEPTED)
+        return Response(GenerationSerializer(generation, context={"request": request}).data,
+                        status=status.HTTP_202_ACCEPTED)
 
 
 urlpatterns = [

@@ -16,15 +16,14 @@ from apps.assistant import services as assistant_services
 from apps.assistant.errors import ToolInputError
 from apps.assistant.writing.inputs import validate_inputs
 from apps.documents.embeddings import EmbeddingUnavailable
-from apps.tenants.decorators import role_required
-from apps.tenants.models import Authority, Membership
+from apps.tenants.decorators import ability_required
+from apps.tenants.models import Authority
 
 from ..models import Deliberation
 from .comparison import visible_deliberation
 from .selectors import similar_deliberations
 
 logger = logging.getLogger(__name__)
-Role = Membership.Role
 OWN_LIMIT = 5
 OTHERS_LIMIT = 10
 UNAVAILABLE = ("La recherche de délibérations similaires est momentanément indisponible "
@@ -57,7 +56,7 @@ def similar_lists(deliberation: Deliberation, filters: dict) -> dict:
     return {"own": own, "others": others}
 
 
-@role_required(Role.READER)
+@ability_required("deliberations", "similar")
 def deliberation_similar(request, pk):
     deliberation = get_object_or_404(Deliberation.objects.select_related("authority"), pk=pk)
     form = SimilarFilterForm(request.GET or None)
@@ -76,7 +75,7 @@ def deliberation_similar(request, pk):
     return render(request, "deliberations/similar/page.html", context, status=400 if form.errors else 200)
 
 
-@role_required(Role.AGENT)
+@ability_required("deliberations", "compare")
 @require_POST
 def deliberation_compare(request, pk):
     """Compare this deliberation with another (own, or another authority's published one)."""

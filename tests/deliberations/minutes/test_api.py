@@ -88,7 +88,7 @@ def test_invalid_corrections_are_explained_per_field(agent_api, session_id):
     response = agent_api.post(accept_url(session_id, 3), {"matiere_code": "99.9", "vote_reel": 3}, format="json")
     assert response.status_code == 400
     errors = response.json()["errors"]
-    assert "nomenclature" in errors["matiere_code"] and "votants" in errors["vote_reel"]
+    assert "nomenclature" in errors["matiere_code"][0] and "votants" in errors["vote_reel"][0]
     url = reverse("api:deliberation-proposal-accept", args=[session_id, "0123456789ab"])
     missing = agent_api.post(url, {}, format="json")
     assert missing.status_code == 404 and "n'existe plus" in missing.json()["detail"]

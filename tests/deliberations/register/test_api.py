@@ -76,14 +76,14 @@ def test_scdl_rules_answer_400_in_french_per_field(authority, member, api_client
     client = api_client_for(member(authority, Role.AGENT))
     response = client.post(list_url(), PAYLOAD | {"coll_siret": "12345678901234", "vote_pour": 30}, format="json")
     assert response.status_code == 400
-    errors = response.json()
+    errors = response.json()["errors"]
     assert "SIRET valide" in " ".join(errors["coll_siret"])
     assert any("diffère" in message for message in errors["vote_reel"])
     unknown = client.post(list_url(), PAYLOAD | {"matiere_code": "7.99"}, format="json")
-    assert unknown.status_code == 400 and "nomenclature" in " ".join(unknown.json()["matiere_code"])
+    assert unknown.status_code == 400 and "nomenclature" in " ".join(unknown.json()["errors"]["matiere_code"])
     add(authority, delib_id="2024-020")
     duplicate = client.post(list_url(), PAYLOAD, format="json")
-    assert duplicate.status_code == 400 and "porte déjà ce numéro" in duplicate.json()["delib_id"][0]
+    assert duplicate.status_code == 400 and "porte déjà ce numéro" in duplicate.json()["errors"]["delib_id"][0]
 
 
 def test_publishing_without_a_matiere_answers_400_with_the_reasons(authority, member, api_client_for):
@@ -91,7 +91,9 @@ def test_publishing_without_a_matiere_answers_400_with_the_reasons(authority, me
     client = api_client_for(member(authority, Role.AGENT))
     response = client.post(detail_url(pending.pk, "publish"))
     assert response.status_code == 400
-    assert response.json()["errors"] and "obligatoire" in " ".join(response.json()["errors"])
+    body = response.json()
+    assert body["detail"] == "Publication impossible."
+    assert "obligatoire" in " ".join(body["errors"]["non_field_errors"])
 
 
 def test_another_authoritys_deliberations_are_not_found_even_published(authority, other_authority, member,

@@ -147,10 +147,7 @@ def test_the_trial_form_suggests_for_a_typed_objet_and_stores_nothing(authority,
 
 def test_the_partial_renders_with_only_the_deliberation_for_the_deliberation_page(authority, member, subvention):
     request = RequestFactory().get(reverse("deliberation-detail", args=[subvention.pk]))
-    request.user = member(authority, Role.AGENT)
-    with tenant_context(authority.pk):
-        membership = Membership.objects.get(user=request.user)
-    block = render_to_string("deliberations/routing/_suggestions.html",
-                             {"deliberation": subvention, "current_membership": membership}, request=request)
+    request.user, request.role = member(authority, Role.AGENT), Role.AGENT  # as TenantMiddleware sets them
+    block = render_to_string("deliberations/routing/_suggestions.html", {"deliberation": subvention}, request=request)
     assert "Accepter 7.5 Subventions" in block and "Choisir une autre matière…" in block
     assert reverse("deliberation-matiere", args=[subvention.pk]) in block

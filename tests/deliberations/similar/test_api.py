@@ -144,7 +144,7 @@ def test_similar_filters_and_scopes(authority, member, api_client_for, pair):
 ])
 def test_bad_parameters_are_refused_in_french(authority, member, api_client_for, pair, query, field):
     response = api_client_for(member(authority, role=Role.READER)).get(similar_url(pair["ours"], query))
-    assert response.status_code == 400 and field in response.json()
+    assert response.status_code == 400 and field in response.json()["errors"]
 
 
 def test_a_foreign_draft_or_a_missing_deliberation_cannot_be_compared(authority, member, api_client_for, pair):
