@@ -16,8 +16,9 @@ run: $(STAMP) ## Start everything locally: database, Redis, web, worker, beat an
 test: $(STAMP) ## Run the tests on real PostgreSQL + pgvector, Redis and a Celery worker
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(STAMP) ## Check style (ruff) and the apps' layers (import-linter)
+lint: $(STAMP) ## Check style (ruff), formatting (ruff format) and the apps' layers (import-linter)
 	$(BIN)/ruff check config apps tests bench
+	$(BIN)/ruff format --check config apps tests bench
 	$(BIN)/lint-imports
 
 stop: $(STAMP) ## Stop the embedded PostgreSQL and Redis left running

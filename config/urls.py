@@ -41,13 +41,19 @@ api_urls = [
 ]
 
 auth_urls = [
-    path("connexion/", auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
-         name="login"),
+    path(
+        "connexion/",
+        auth_views.LoginView.as_view(authentication_form=LoginForm, redirect_authenticated_user=True),
+        name="login",
+    ),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path("mot-de-passe/oublie/", auth_views.PasswordResetView.as_view(), name="password_reset"),
     path("mot-de-passe/envoye/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
-    path("mot-de-passe/nouveau/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(),
-         name="password_reset_confirm"),
+    path(
+        "mot-de-passe/nouveau/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
     path("mot-de-passe/change/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
 ]
 
@@ -73,15 +79,18 @@ urlpatterns = [
     path("assistant/redaction/", assistant_views.writing_page, name="assistant-writing"),
     path("assistant/outils/<str:task>/", assistant_views.run_tool, name="assistant-tool"),
     path("assistant/journal/", assistant_views.audit_log, name="assistant-audit"),
-    path("assistant/conversations/<int:pk>/supprimer/", assistant_views.delete_conversation,
-         name="assistant-conversation-delete"),
+    path(
+        "assistant/conversations/<int:pk>/supprimer/",
+        assistant_views.delete_conversation,
+        name="assistant-conversation-delete",
+    ),
     path("assistant/generations/<int:pk>/", assistant_views.generation_page, name="assistant-generation"),
     path("assistant/generations/<int:pk>/flux/", assistant_views.generation_stream, name="assistant-stream"),
-    path("assistant/generations/<int:pk>/resultat/", assistant_views.generation_fragment,
-         name="assistant-fragment"),
+    path("assistant/generations/<int:pk>/resultat/", assistant_views.generation_fragment, name="assistant-fragment"),
     path("assistant/generations/<int:pk>/avis/", assistant_views.feedback, name="assistant-feedback"),
-    path("assistant/generations/<int:pk>/corrections/", assistant_views.apply_corrections,
-         name="assistant-corrections"),
+    path(
+        "assistant/generations/<int:pk>/corrections/", assistant_views.apply_corrections, name="assistant-corrections"
+    ),
     *deliberations_urls.page_urlpatterns,
     *deliberations_urls.public_urlpatterns,
     path("travaux/", jobs_views.job_list, name="jobs"),

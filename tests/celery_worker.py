@@ -27,13 +27,36 @@ def database_url(alias="default"):
 @contextlib.contextmanager
 def celery_worker(log_path: Path, **env_overrides):
     """Yields the worker process once it is ready; stops it (warm shutdown) afterwards."""
-    env = {**os.environ, "DATABASE_URL": database_url(), "CELERY_TASK_ALWAYS_EAGER": "false",
-           "CELERY_IMPORTS": "tests.job_tasks", "JOB_RETRY_BASE_SECONDS": "0.2", **env_overrides}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "CELERY_IMPORTS": "tests.job_tasks",
+        "JOB_RETRY_BASE_SECONDS": "0.2",
+        **env_overrides,
+    }
     with log_path.open("a") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=INFO",
-             "-Q", "celery,generation", "--without-gossip", "--without-mingle", "--hostname=test-worker@%h"],
-            env=env, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool=solo",
+                "--loglevel=INFO",
+                "-Q",
+                "celery,generation",
+                "--without-gossip",
+                "--without-mingle",
+                "--hostname=test-worker@%h",
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     start, deadline = log_path.read_text().count("ready."), time.monotonic() + 60
     while log_path.read_text().count("ready.") <= start:
         if process.poll() is not None or time.monotonic() > deadline:

@@ -44,9 +44,22 @@ class FakeInference:
     """answer: a string, a callable(messages or inputs) -> str, or a list/deque of answers used in order
     (the last one then repeats). echo=True answers the whole prompt instead."""
 
-    def __init__(self, *, answer="Ceci est une réponse de test.", latency=0.0, tokens_per_second=0.0,
-                 max_concurrent=128, echo=False, send_usage=True, model_id="fake/tgi-model",
-                 max_input_tokens=4095, hang_seconds=30.0, record=True, host="127.0.0.1", port=0):
+    def __init__(
+        self,
+        *,
+        answer="Ceci est une réponse de test.",
+        latency=0.0,
+        tokens_per_second=0.0,
+        max_concurrent=128,
+        echo=False,
+        send_usage=True,
+        model_id="fake/tgi-model",
+        max_input_tokens=4095,
+        hang_seconds=30.0,
+        record=True,
+        host="127.0.0.1",
+        port=0,
+    ):
         self.answer, self.echo, self.send_usage = answer, echo, send_usage
         self.latency, self.tokens_per_second, self.max_concurrent = latency, tokens_per_second, max_concurrent
         self.model_id, self.max_input_tokens, self.hang_seconds = model_id, max_input_tokens, hang_seconds
@@ -185,15 +198,33 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path == "/health":
             self._reply(200, {})
         elif self.path == "/info":
-            self._reply(200, {
-                "model_id": fake.model_id, "model_sha": None, "model_pipeline_tag": "text-generation",
-                "max_concurrent_requests": fake.max_concurrent, "max_best_of": 2, "max_stop_sequences": 4,
-                "max_input_tokens": fake.max_input_tokens, "max_total_tokens": fake.max_input_tokens + 1,
-                "validation_workers": 2, "max_client_batch_size": 4, "router": "text-generation-router",
-                "version": VERSION, "sha": None, "docker_label": None})
+            self._reply(
+                200,
+                {
+                    "model_id": fake.model_id,
+                    "model_sha": None,
+                    "model_pipeline_tag": "text-generation",
+                    "max_concurrent_requests": fake.max_concurrent,
+                    "max_best_of": 2,
+                    "max_stop_sequences": 4,
+                    "max_input_tokens": fake.max_input_tokens,
+                    "max_total_tokens": fake.max_input_tokens + 1,
+                    "validation_workers": 2,
+                    "max_client_batch_size": 4,
+                    "router": "text-generation-router",
+                    "version": VERSION,
+                    "sha": None,
+                    "docker_label": None,
+                },
+            )
         elif self.path == "/v1/models":
-            self._reply(200, {"object": "list", "data": [
-                {"id": fake.model_id, "object": "model", "created": 0, "owned_by": fake.model_id}]})
+            self._reply(
+                200,
+                {
+                    "object": "list",
+                    "data": [{"id": fake.model_id, "object": "model", "created": 0, "owned_by": fake.model_id}],
+                },
+            )
         else:
             self._reply(404, {"error": "Not Found", "error_type": "not_found"})
 
@@ -241,8 +272,11 @@ class _Handler(BaseHTTPRequestHandler):
         limit = body.get("max_tokens") if chat else (body.get("parameters") or {}).get("max_new_tokens")
         finish = "length" if limit and len(tokens) > limit else "stop"
         tokens = tokens[:limit] if limit else tokens
-        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": len(tokens),
-                 "total_tokens": prompt_tokens + len(tokens)}
+        usage = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": len(tokens),
+            "total_tokens": prompt_tokens + len(tokens),
+        }
         if not failure:
             with fake._lock:
                 fake.usages.append(usage)
@@ -260,18 +294,35 @@ class _Handler(BaseHTTPRequestHandler):
             fake._sleep(len(tokens) / fake.tokens_per_second if fake.tokens_per_second else 0)
             output = {"generated_text": "".join(tokens), "details": None}
             if (body.get("parameters") or {}).get("details"):
-                output["details"] = {"finish_reason": finish, "generated_tokens": len(tokens), "seed": None,
-                                     "prefill": [], "tokens": [_token(i, t) for i, t in enumerate(tokens)],
-                                     "top_tokens": None, "best_of_sequences": None}
+                output["details"] = {
+                    "finish_reason": finish,
+                    "generated_tokens": len(tokens),
+                    "seed": None,
+                    "prefill": [],
+                    "tokens": [_token(i, t) for i, t in enumerate(tokens)],
+                    "top_tokens": None,
+                    "best_of_sequences": None,
+                }
             self._reply(200, [output] if path == "/" else output)  # TGI's compat route `/` answers a list
 
     def _chat_completion(self, text, finish, usage):
         fake = self.fake
-        return {"object": "chat.completion", "id": "", "created": int(time.time()), "model": fake.model_id,
-                "system_fingerprint": f"{VERSION}-native",
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": text, "tool_calls": None},
-                             "logprobs": None, "finish_reason": finish}],
-                "usage": usage if fake.send_usage else None}
+        return {
+            "object": "chat.completion",
+            "id": "",
+            "created": int(time.time()),
+            "model": fake.model_id,
+            "system_fingerprint": f"{VERSION}-native",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": text, "tool_calls": None},
+                    "logprobs": None,
+                    "finish_reason": finish,
+                }
+            ],
+            "usage": usage if fake.send_usage else None,
+        }
 
     def _stream(self, chat, body, tokens, finish, usage, failure):
         fake = self.fake
@@ -292,17 +343,38 @@ class _Handler(BaseHTTPRequestHandler):
                 failure = None
             last = i == len(tokens) - 1
             if chat:
-                event = {"object": "chat.completion.chunk", "id": "", "created": created, "model": fake.model_id,
-                         "system_fingerprint": f"{VERSION}-native",
-                         "choices": [{"index": 0, "delta": {"role": "assistant", "content": token},
-                                      "logprobs": None, "finish_reason": finish if last else None}],
-                         # TGI puts the usage on the last token's chunk, when asked for it
-                         "usage": usage if last and include_usage else None}
+                event = {
+                    "object": "chat.completion.chunk",
+                    "id": "",
+                    "created": created,
+                    "model": fake.model_id,
+                    "system_fingerprint": f"{VERSION}-native",
+                    "choices": [
+                        {
+                            "index": 0,
+                            "delta": {"role": "assistant", "content": token},
+                            "logprobs": None,
+                            "finish_reason": finish if last else None,
+                        }
+                    ],
+                    # TGI puts the usage on the last token's chunk, when asked for it
+                    "usage": usage if last and include_usage else None,
+                }
             else:
-                event = {"index": i + 1, "token": _token(i, token), "top_tokens": None,
-                         "generated_text": "".join(tokens) if last else None,
-                         "details": {"finish_reason": finish, "generated_tokens": len(tokens),
-                                     "input_length": usage["prompt_tokens"], "seed": None} if last else None}
+                event = {
+                    "index": i + 1,
+                    "token": _token(i, token),
+                    "top_tokens": None,
+                    "generated_text": "".join(tokens) if last else None,
+                    "details": {
+                        "finish_reason": finish,
+                        "generated_tokens": len(tokens),
+                        "input_length": usage["prompt_tokens"],
+                        "seed": None,
+                    }
+                    if last
+                    else None,
+                }
             self._event(json.dumps(event))
             fake._token_pause()
         if chat:
@@ -342,11 +414,21 @@ def main(argv=None):
     parser.add_argument("--echo", action="store_true", help="answer the whole prompt")
     parser.add_argument("--model-id", default="fake/tgi-model")
     args = parser.parse_args(argv)
-    fake = FakeInference(answer=args.answer, latency=args.latency, tokens_per_second=args.tokens_per_second,
-                         max_concurrent=args.max_concurrent, echo=args.echo, model_id=args.model_id, record=False,
-                         host=args.host, port=args.port)
-    print(f"Fake inference server on {fake.url} (latency {args.latency}s, max {args.max_concurrent} concurrent)",
-          flush=True)
+    fake = FakeInference(
+        answer=args.answer,
+        latency=args.latency,
+        tokens_per_second=args.tokens_per_second,
+        max_concurrent=args.max_concurrent,
+        echo=args.echo,
+        model_id=args.model_id,
+        record=False,
+        host=args.host,
+        port=args.port,
+    )
+    print(
+        f"Fake inference server on {fake.url} (latency {args.latency}s, max {args.max_concurrent} concurrent)",
+        flush=True,
+    )
     try:
         fake._server.serve_forever()
     except KeyboardInterrupt:

@@ -45,8 +45,15 @@ class FakeTEI:
                 if self.path == "/health":
                     self._reply(200, {})
                 elif self.path == "/info":
-                    self._reply(200, {"model_id": fake.model_id, "model_type": {"embedding": {"pooling": "mean"}},
-                                      "max_client_batch_size": 32, "version": "1.8.0"})
+                    self._reply(
+                        200,
+                        {
+                            "model_id": fake.model_id,
+                            "model_type": {"embedding": {"pooling": "mean"}},
+                            "max_client_batch_size": 32,
+                            "version": "1.8.0",
+                        },
+                    )
                 else:
                     self._reply(404, {"error": "Not Found", "error_type": "Not Found"})
 

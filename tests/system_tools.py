@@ -44,8 +44,9 @@ class Tool:
 
 TOOLS = {
     "chromium": Tool("Chromium", "apt-get install chromium fonts-liberation, or set CHROMIUM_PATH", chromium_path),
-    "tesseract": Tool("Tesseract with French data", "apt-get install tesseract-ocr tesseract-ocr-fra",
-                      _tesseract_with_french),
+    "tesseract": Tool(
+        "Tesseract with French data", "apt-get install tesseract-ocr tesseract-ocr-fra", _tesseract_with_french
+    ),
     "libreoffice": Tool("LibreOffice", "apt-get install libreoffice-writer-nogui", _libreoffice),
 }
 

@@ -27,13 +27,19 @@ LADDER = {
     "members": (set(), set(), {"list", "retrieve", "create", "update", "destroy"}),
     "api_keys": (set(), set(), {"list", "retrieve", "create", "destroy"}),
     "collections": ({"list", "retrieve"}, set(), {"create", "update", "destroy"}),
-    "documents": ({"list", "retrieve", "pages", "download", "search"}, {"create", "update", "destroy", "reindex"},
-                  {"chunks"}),
+    "documents": (
+        {"list", "retrieve", "pages", "download", "search"},
+        {"create", "update", "destroy", "reindex"},
+        {"chunks"},
+    ),
     "jobs": ({"list", "retrieve"}, {"retry", "diagnostic"}, set()),
     "assistant": ({"ask"}, {"tools"}, {"audit"}),
     "generations": ({"list", "retrieve", "stream", "feedback"}, set(), set()),
-    "deliberations": ({"list", "retrieve", "export", "similar"},
-                      {"create", "update", "destroy", "publish", "unpublish", "compare"}, set()),
+    "deliberations": (
+        {"list", "retrieve", "export", "similar"},
+        {"create", "update", "destroy", "publish", "unpublish", "compare"},
+        set(),
+    ),
     "sessions": ({"list", "retrieve"}, {"create", "update", "destroy"}, set()),
     "imports": ({"list", "retrieve"}, {"create"}, set()),
     "minutes": ({"list"}, {"review", "create", "accept", "reject"}, set()),
@@ -68,13 +74,16 @@ def test_no_role_no_ability_and_partial_update_is_update():
 
 # --- the API: every object carries its caller's abilities ----------------------------------------------------
 
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", [Role.READER, Role.AGENT])
 def test_a_document_carries_the_abilities_of_its_caller(authority, member, api_client_for, role):
     document = make_document(authority)
     client = api_client_for(member(authority, role=role))
-    for body in (client.get(f"/api/v1/documents/{document.pk}/").json(),
-                 client.get("/api/v1/documents/").json()["results"][0]):
+    for body in (
+        client.get(f"/api/v1/documents/{document.pk}/").json(),
+        client.get("/api/v1/documents/").json()["results"][0],
+    ):
         assert body["abilities"] == {action: action in allowed("documents", role) for action in ABILITIES["documents"]}
     assert body["abilities"]["update"] is (role == Role.AGENT) and body["abilities"]["chunks"] is False
 
@@ -95,20 +104,30 @@ def test_only_a_failed_job_offers_retry_and_only_to_agents(authority, member, ap
     assert agent.get(f"/api/v1/jobs/{failed.pk}/").json()["abilities"]["retry"] is True
     assert agent.get(f"/api/v1/jobs/{running.pk}/").json()["abilities"]["retry"] is False
     assert reader.get(f"/api/v1/jobs/{failed.pk}/").json()["abilities"] == {
-        "list": True, "retrieve": True, "retry": False, "diagnostic": False}
+        "list": True,
+        "retrieve": True,
+        "retry": False,
+        "diagnostic": False,
+    }
 
 
 @pytest.mark.django_db
 def test_a_draft_offers_publish_and_a_published_deliberation_offers_unpublish(authority, member, api_client_for):
-    draft, published = add_deliberation(authority, delib_id="2024-001"), add_deliberation(
-        authority, delib_id="2024-002", published=True)
+    draft, published = (
+        add_deliberation(authority, delib_id="2024-001"),
+        add_deliberation(authority, delib_id="2024-002", published=True),
+    )
     agent = api_client_for(member(authority, role=Role.AGENT))
-    offers = {row["id"]: (row["abilities"]["publish"], row["abilities"]["unpublish"])
-              for row in agent.get("/api/v1/deliberations/").json()["results"]}
+    offers = {
+        row["id"]: (row["abilities"]["publish"], row["abilities"]["unpublish"])
+        for row in agent.get("/api/v1/deliberations/").json()["results"]
+    }
     assert offers == {draft.pk: (True, False), published.pk: (False, True)}
     reader = api_client_for(member(authority, role=Role.READER))
-    assert not any(reader.get(f"/api/v1/deliberations/{draft.pk}/").json()["abilities"][action]
-                   for action in ("update", "publish", "unpublish", "destroy"))
+    assert not any(
+        reader.get(f"/api/v1/deliberations/{draft.pk}/").json()["abilities"][action]
+        for action in ("update", "publish", "unpublish", "destroy")
+    )
 
 
 @pytest.mark.django_db
@@ -132,9 +151,16 @@ def test_every_listed_object_of_the_api_carries_abilities(authority, member, api
     client = api_client_for(admin)
     client.post("/api/v1/deliberation-sessions/", {"date": "2024-03-04", "title": "Conseil"}, format="json")
     client.post("/api/v1/api-keys/", {"name": "Portail", "scope": "read"}, format="json")
-    for url in ("/api/v1/documents/", "/api/v1/collections/", "/api/v1/jobs/", "/api/v1/members/",
-                "/api/v1/api-keys/", "/api/v1/assistant/generations/", "/api/v1/deliberations/",
-                "/api/v1/deliberation-sessions/"):
+    for url in (
+        "/api/v1/documents/",
+        "/api/v1/collections/",
+        "/api/v1/jobs/",
+        "/api/v1/members/",
+        "/api/v1/api-keys/",
+        "/api/v1/assistant/generations/",
+        "/api/v1/deliberations/",
+        "/api/v1/deliberation-sessions/",
+    ):
         rows = client.get(url).json()["results"]
         assert rows and all(isinstance(row["abilities"], dict) and row["abilities"] for row in rows), url
     assert client.get("/api/v1/authority/").json()["abilities"] == {"retrieve": True, "update": True}
@@ -142,10 +168,16 @@ def test_every_listed_object_of_the_api_carries_abilities(authority, member, api
 
 # --- the pages read the same table ------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
-@pytest.mark.parametrize(("role", "buttons"), [(Role.READER, set()), (Role.AGENT, {"Indexer à nouveau", "Résumer"}),
-                                               (Role.ADMINISTRATOR, {"Indexer à nouveau", "Résumer",
-                                                                     "Voir les passages indexés"})])
+@pytest.mark.parametrize(
+    ("role", "buttons"),
+    [
+        (Role.READER, set()),
+        (Role.AGENT, {"Indexer à nouveau", "Résumer"}),
+        (Role.ADMINISTRATOR, {"Indexer à nouveau", "Résumer", "Voir les passages indexés"}),
+    ],
+)
 def test_a_document_page_shows_the_buttons_of_the_role(authority, member, client_for, role, buttons):
     document = make_document(authority)
     page = client_for(member(authority, role=role)).get(f"/documents/{document.pk}/")
@@ -167,23 +199,32 @@ def _template_tags():
 
 def test_no_template_compares_a_role_directly():
     """Buttons follow `abilities.<resource>.<action>` (context processor), never the role itself."""
-    offenders = [(str(path), condition.strip()) for path, condition in _template_tags()
-                 if "current_membership.role" in condition or "request.role" in condition
-                 or (re.search(r"\brole\b", condition) and ROLE_LITERAL.search(condition))]
+    offenders = [
+        (str(path), condition.strip())
+        for path, condition in _template_tags()
+        if "current_membership.role" in condition
+        or "request.role" in condition
+        or (re.search(r"\brole\b", condition) and ROLE_LITERAL.search(condition))
+    ]
     assert offenders == []
 
 
 def test_every_ability_a_template_reads_exists():
     """A misspelt ability would be silently false in a template: each one must be in the table."""
-    used = {(str(path), match) for path in TEMPLATES.rglob("*.html")
-            for match in re.findall(r"\babilities\.(\w+\.\w+)", path.read_text())}
+    used = {
+        (str(path), match)
+        for path in TEMPLATES.rglob("*.html")
+        for match in re.findall(r"\babilities\.(\w+\.\w+)", path.read_text())
+    }
     assert used, "the templates read no ability"
-    unknown = sorted((path, name) for path, name in used
-                     if name.split(".")[1] not in ABILITIES.get(name.split(".")[0], {}))
+    unknown = sorted(
+        (path, name) for path, name in used if name.split(".")[1] not in ABILITIES.get(name.split(".")[0], {})
+    )
     assert unknown == []
 
 
 # --- the API views declare their ability ---------------------------------------------------------------------
+
 
 def _api_views():
     def walk(resolver):
@@ -198,15 +239,22 @@ def _api_views():
 
 
 def test_every_api_view_declares_its_ability_or_is_the_callers_identity():
-    undeclared = sorted(name for name, view in _api_views().items()
-                        if "get_permissions" not in vars(view)
-                        and not any(issubclass(p, (AbilityPermission, IsIdentified)) for p in view.permission_classes))
+    undeclared = sorted(
+        name
+        for name, view in _api_views().items()
+        if "get_permissions" not in vars(view)
+        and not any(issubclass(p, (AbilityPermission, IsIdentified)) for p in view.permission_classes)
+    )
     assert undeclared == []
 
 
 def test_a_plain_api_view_names_its_action():
     """Only a viewset has an action of its own: `ability("documents")` on an APIView would let any member in."""
-    unnamed = sorted(name for name, view in _api_views().items() if not issubclass(view, ViewSetMixin)
-                     for permission in view.permission_classes
-                     if issubclass(permission, AbilityPermission) and permission.action is None)
+    unnamed = sorted(
+        name
+        for name, view in _api_views().items()
+        if not issubclass(view, ViewSetMixin)
+        for permission in view.permission_classes
+        if issubclass(permission, AbilityPermission) and permission.action is None
+    )
     assert unnamed == []

@@ -52,11 +52,24 @@ def test_login_and_password_reset_pages_have_no_wcag_violation(browser, live_ser
     page.close()
 
 
-@pytest.mark.parametrize("path", ["/", "/travaux/", "/parametres/membres/", "/parametres/cles-api/",
-                                  "/parametres/collectivite/", "/n-existe-pas/", "/documents/",
-                                  "/recherche/?q=tarif+cantine", "/recherche/?q=introuvable+zzz",
-                                  "/parametres/collections/", "/assistant/",
-                                  "/assistant/redaction/", "/assistant/journal/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/travaux/",
+        "/parametres/membres/",
+        "/parametres/cles-api/",
+        "/parametres/collectivite/",
+        "/n-existe-pas/",
+        "/documents/",
+        "/recherche/?q=tarif+cantine",
+        "/recherche/?q=introuvable+zzz",
+        "/parametres/collections/",
+        "/assistant/",
+        "/assistant/redaction/",
+        "/assistant/journal/",
+    ],
+)
 def test_signed_in_pages_have_no_wcag_violation(signed_in_page, live_server, path):
     response = signed_in_page.goto(f"{live_server.url}{path}")
     assert response.status == (404 if path == "/n-existe-pas/" else 200), path  # axe audits the intended page

@@ -54,16 +54,23 @@ def test_a_publication_refusal_gives_its_reasons(agent, authority):
 def test_a_minutes_refusal_is_its_sentence(agent, authority):
     collection = make_collection(authority)
     with tenant_context(authority.pk):
-        pending = Document.objects.create(authority=authority, collection=collection, title="PV du 4 mars",
-                                          original_filename="pv.pdf", content_hash=hashlib.sha256(b"pv").hexdigest(),
-                                          kind=Document.Kind.PROCES_VERBAL, state=Document.State.PENDING)
+        pending = Document.objects.create(
+            authority=authority,
+            collection=collection,
+            title="PV du 4 mars",
+            original_filename="pv.pdf",
+            content_hash=hashlib.sha256(b"pv").hexdigest(),
+            kind=Document.Kind.PROCES_VERBAL,
+            state=Document.State.PENDING,
+        )
     body = assert_envelope(agent.post("/api/v1/deliberations/minutes/", {"document": pending.pk}, format="json"))
     assert body["detail"].startswith("Le document n'est pas encore indexé") and body["errors"] == {}
 
 
 def test_an_import_refusal_is_its_sentence(agent):
-    body = assert_envelope(agent.post("/api/v1/deliberations/imports/", {"url": "ftp://exemple.fr/a.csv"},
-                                      format="json"))
+    body = assert_envelope(
+        agent.post("/api/v1/deliberations/imports/", {"url": "ftp://exemple.fr/a.csv"}, format="json")
+    )
     assert "http:// ou https://" in body["detail"] and body["errors"] == {}
 
 
@@ -85,8 +92,9 @@ def test_a_view_refusal_names_its_field(agent, authority):
 def test_a_search_without_words_and_an_upload_of_bad_files(agent):
     body = assert_envelope(agent.get("/api/v1/search/"))
     assert body["errors"] == {"q": ["Indiquez ce que vous cherchez."]}
-    body = assert_envelope(agent.post("/api/v1/documents/", {"files": [SimpleUploadedFile("x.exe", b"MZ")]},
-                                      format="multipart"))
+    body = assert_envelope(
+        agent.post("/api/v1/documents/", {"files": [SimpleUploadedFile("x.exe", b"MZ")]}, format="multipart")
+    )
     assert "format non pris en charge" in body["detail"] and body["errors"] == {"files": [body["detail"]]}
 
 
@@ -103,25 +111,35 @@ def test_a_collection_with_documents_and_the_last_administrator(authority, membe
 
 
 def test_malformed_json_is_refused_in_the_envelope(agent):
-    body = assert_envelope(agent.generic("POST", "/api/v1/deliberations/classify/", "{pas du json",
-                                         content_type="application/json"))
+    body = assert_envelope(
+        agent.generic("POST", "/api/v1/deliberations/classify/", "{pas du json", content_type="application/json")
+    )
     assert body["errors"] == {}
 
 
 # --- how the envelope is built ---------------------------------------------------------------------------------
 
+
 def test_the_envelope_flattens_nested_and_listed_errors():
     assert error_envelope({"ids": {0: ["Un nombre entier valide est requis."]}, "__all__": ["Deux sources."]}) == {
         "detail": INVALID_REQUEST,
-        "errors": {"ids": ["Un nombre entier valide est requis."], "non_field_errors": ["Deux sources."]}}
-    assert error_envelope(["Une seule phrase."]) == {"detail": "Une seule phrase.",
-                                                     "errors": {"non_field_errors": ["Une seule phrase."]}}
+        "errors": {"ids": ["Un nombre entier valide est requis."], "non_field_errors": ["Deux sources."]},
+    }
+    assert error_envelope(["Une seule phrase."]) == {
+        "detail": "Une seule phrase.",
+        "errors": {"non_field_errors": ["Une seule phrase."]},
+    }
     assert error_envelope({"detail": "Publication impossible.", "role": "Dernier administrateur."}) == {
-        "detail": "Publication impossible.", "errors": {"role": ["Dernier administrateur."]}}
+        "detail": "Publication impossible.",
+        "errors": {"role": ["Dernier administrateur."]},
+    }
 
 
 def test_no_api_module_builds_a_400_by_hand():
     """A 400 goes through the exception handler (raise ValidationError), which gives it the envelope."""
-    offenders = [str(path.relative_to(APPS)) for path in APPS.rglob("api.py")
-                 if "HTTP_400_BAD_REQUEST" in path.read_text() or "status=400" in path.read_text()]
+    offenders = [
+        str(path.relative_to(APPS))
+        for path in APPS.rglob("api.py")
+        if "HTTP_400_BAD_REQUEST" in path.read_text() or "status=400" in path.read_text()
+    ]
     assert offenders == []

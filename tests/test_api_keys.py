@@ -48,12 +48,15 @@ def test_key_lifecycle_create_use_revoke(authority, member, api_client_for):
     assert refused.json() == {"detail": "Clé d'API invalide ou révoquée."}
 
 
-@pytest.mark.parametrize("header", [
-    "Bearer n-importe-quoi",
-    "Bearer rgk_1_000000000000_" + "0" * 40,
-    "Bearer",
-    "Bearer deux morceaux",
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Bearer n-importe-quoi",
+        "Bearer rgk_1_000000000000_" + "0" * 40,
+        "Bearer",
+        "Bearer deux morceaux",
+    ],
+)
 def test_invalid_key_gets_json_401(header, authority):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=header)

@@ -66,23 +66,34 @@ def run_settings(**env):
     return subprocess.run(
         [sys.executable, "-c", "import django; django.setup(); print('started')"],
         env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
-GOOD_PRODUCTION = {"REGISTRE_ENV": "production", "SECRET_KEY": "x" * 50, "DEBUG": "false",
-                   "ALLOWED_HOSTS": "registre.example.fr", "DATABASE_URL": "postgresql://app@db/registre"}
+GOOD_PRODUCTION = {
+    "REGISTRE_ENV": "production",
+    "SECRET_KEY": "x" * 50,
+    "DEBUG": "false",
+    "ALLOWED_HOSTS": "registre.example.fr",
+    "DATABASE_URL": "postgresql://app@db/registre",
+}
 
 
-@pytest.mark.parametrize(("override", "variable"), [
-    ({"SECRET_KEY": ""}, "SECRET_KEY"),
-    ({"SECRET_KEY": "registre-local-only-insecure-key"}, "SECRET_KEY"),
-    ({"SECRET_KEY": "x" * 31}, "SECRET_KEY"),
-    ({"DEBUG": "true"}, "DEBUG"),
-    ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS"),
-    ({"ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS"),
-    ({"DATABASE_URL": ""}, "DATABASE_URL"),
-])
+@pytest.mark.parametrize(
+    ("override", "variable"),
+    [
+        ({"SECRET_KEY": ""}, "SECRET_KEY"),
+        ({"SECRET_KEY": "registre-local-only-insecure-key"}, "SECRET_KEY"),
+        ({"SECRET_KEY": "x" * 31}, "SECRET_KEY"),
+        ({"DEBUG": "true"}, "DEBUG"),
+        ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS"),
+        ({"ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS"),
+        ({"DATABASE_URL": ""}, "DATABASE_URL"),
+    ],
+)
 def test_production_refuses_to_start_with_an_unsafe_setting_and_names_it(override, variable):
     result = run_settings(**{**GOOD_PRODUCTION, **override})
     assert result.returncode != 0
@@ -114,9 +125,19 @@ def test_openapi_schema_lists_the_api_and_its_key_authentication():
     output = StringIO()
     call_command("spectacular", "--validate", "--fail-on-warn", stdout=output)
     schema = yaml.safe_load(output.getvalue())
-    for path in ("/api/v1/jobs/", "/api/v1/jobs/{id}/", "/api/v1/api-keys/", "/api/v1/members/",
-                 "/api/v1/authority/", "/api/v1/me/", "/api/v1/jobs/diagnostic/", "/api/v1/documents/",
-                 "/api/v1/documents/{id}/reindex/", "/api/v1/collections/", "/api/v1/search/"):
+    for path in (
+        "/api/v1/jobs/",
+        "/api/v1/jobs/{id}/",
+        "/api/v1/api-keys/",
+        "/api/v1/members/",
+        "/api/v1/authority/",
+        "/api/v1/me/",
+        "/api/v1/jobs/diagnostic/",
+        "/api/v1/documents/",
+        "/api/v1/documents/{id}/reindex/",
+        "/api/v1/collections/",
+        "/api/v1/search/",
+    ):
         assert path in schema["paths"], path
     assert any(s.get("scheme") == "bearer" for s in schema["components"]["securitySchemes"].values())
 

@@ -26,20 +26,22 @@ from apps.tenants.models import TenantModel
 AUTHORITY = "authority_id"
 
 # Sorted, one line per blocker. Why each one exists and how it goes: decision record 007.
-BLOCKERS = frozenset({
-    "accounts_apikey UNIQUE (prefix)",
-    "assistant_generation.conversation_id -> assistant_conversation",
-    "assistant_generation.job_id -> jobs_job",
-    "deliberations_deliberation.document_id -> documents_document",
-    "deliberations_deliberation.last_import_id -> deliberations_scdlimport",
-    "deliberations_deliberation.session_id -> deliberations_session",
-    "deliberations_scdlimport.job_id -> jobs_job",
-    "deliberations_session.minutes_id -> documents_document",
-    "documents_chunk.collection_id -> documents_collection",
-    "documents_chunk.document_id -> documents_document",
-    "documents_document.collection_id -> documents_collection",
-    "documents_document.job_id -> jobs_job",
-})
+BLOCKERS = frozenset(
+    {
+        "accounts_apikey UNIQUE (prefix)",
+        "assistant_generation.conversation_id -> assistant_conversation",
+        "assistant_generation.job_id -> jobs_job",
+        "deliberations_deliberation.document_id -> documents_document",
+        "deliberations_deliberation.last_import_id -> deliberations_scdlimport",
+        "deliberations_deliberation.session_id -> deliberations_session",
+        "deliberations_scdlimport.job_id -> jobs_job",
+        "deliberations_session.minutes_id -> documents_document",
+        "documents_chunk.collection_id -> documents_collection",
+        "documents_chunk.document_id -> documents_document",
+        "documents_document.collection_id -> documents_collection",
+        "documents_document.job_id -> jobs_job",
+    }
+)
 
 EXPRESSION = "(expression)"  # a unique key element that is not a plain column
 
@@ -77,8 +79,11 @@ def unique_keys(model) -> list[tuple[str, ...]]:
 
 def foreign_keys(model) -> list[tuple[str, str]]:
     """(column, referenced table) of every foreign key that is a database constraint."""
-    return [(field.column, field.related_model._meta.db_table) for field in model._meta.local_concrete_fields
-            if field.is_relation and field.db_constraint]
+    return [
+        (field.column, field.related_model._meta.db_table)
+        for field in model._meta.local_concrete_fields
+        if field.is_relation and field.db_constraint
+    ]
 
 
 def blockers_in_models() -> set[str]:
@@ -97,7 +102,8 @@ def blockers_in_models() -> set[str]:
 def test_no_new_foreign_key_or_unique_constraint_blocks_distribution_by_authority():
     new = sorted(blockers_in_models() - BLOCKERS)
     assert not new, (
-        "These would stop Citus from distributing the tenant tables by authority_id:\n  " + "\n  ".join(new)
+        "These would stop Citus from distributing the tenant tables by authority_id:\n  "
+        + "\n  ".join(new)
         + "\nA unique constraint: put the authority in it, UniqueConstraint(fields=['authority', ...]). A foreign "
         "key to a tenant table: point at a reference table instead, or do without it. If it cannot be helped, add "
         "it to BLOCKERS and give the reason and the fix in docs/decisions/007-scale-out-citus.md."
@@ -106,8 +112,8 @@ def test_no_new_foreign_key_or_unique_constraint_blocks_distribution_by_authorit
 
 def test_every_listed_blocker_still_exists_so_the_list_only_shrinks():
     gone = sorted(BLOCKERS - blockers_in_models())
-    assert not gone, (
-        "No longer a blocker, remove it from BLOCKERS (and from decision record 007):\n  " + "\n  ".join(gone)
+    assert not gone, "No longer a blocker, remove it from BLOCKERS (and from decision record 007):\n  " + "\n  ".join(
+        gone
     )
 
 

@@ -14,12 +14,15 @@ def job_kinds_in_the_code() -> set[str]:
     kinds = set()
     for path in APPS.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and isinstance(
-                    node.value.value, str) and any(isinstance(t, ast.Name) and "JOB" in t.id for t in node.targets):
+            if (
+                isinstance(node, ast.Assign)
+                and isinstance(node.value, ast.Constant)
+                and isinstance(node.value.value, str)
+                and any(isinstance(t, ast.Name) and "JOB" in t.id for t in node.targets)
+            ):
                 kinds.add(node.value.value)
             if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "enqueue_job":
-                kinds |= {k.value.value for k in node.keywords
-                          if k.arg == "kind" and isinstance(k.value, ast.Constant)}
+                kinds |= {k.value.value for k in node.keywords if k.arg == "kind" and isinstance(k.value, ast.Constant)}
     return kinds
 
 

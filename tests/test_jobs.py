@@ -48,8 +48,7 @@ def test_job_of_another_authority_is_not_found_by_the_runner(authority, other_au
     assert services.begin_job(authority.pk, job.pk) is None  # ids must match: RLS hides it
 
 
-def test_unreachable_broker_fails_the_job_with_a_clear_message(authority, settings,
-                                                               django_capture_on_commit_callbacks):
+def test_unreachable_broker_fails_the_job_with_a_clear_message(authority, settings, django_capture_on_commit_callbacks):
     from config.celery import app
 
     def use_broker(url):
@@ -70,8 +69,7 @@ def test_unreachable_broker_fails_the_job_with_a_clear_message(authority, settin
 
 
 def test_stale_running_jobs_are_failed_by_the_scheduled_task(authority):
-    old = JobFactory(authority=authority, state=Job.State.RUNNING,
-                     heartbeat_at=timezone.now() - timedelta(hours=3))
+    old = JobFactory(authority=authority, state=Job.State.RUNNING, heartbeat_at=timezone.now() - timedelta(hours=3))
     alive = JobFactory(authority=authority, state=Job.State.RUNNING, heartbeat_at=timezone.now())
     assert fail_stale_jobs() == 1
     assert reload(old).state == Job.State.FAILED and "interrompu" in reload(old).error

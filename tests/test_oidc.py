@@ -36,8 +36,9 @@ def test_backend_matches_people_by_email_and_creates_newcomers(settings):
     claims = {"email": "Camille.Martin@Mairie.example.fr", "given_name": "Camille", "usual_name": "Martin"}
     assert list(backend.filter_users_by_claims(claims)) == [existing]
 
-    created = backend.create_user({"email": "nouvel.agent@mairie.example.fr", "given_name": "Dominique",
-                                   "usual_name": "Durand"})
+    created = backend.create_user(
+        {"email": "nouvel.agent@mairie.example.fr", "given_name": "Dominique", "usual_name": "Durand"}
+    )
     assert (created.email, created.get_full_name()) == ("nouvel.agent@mairie.example.fr", "Dominique Durand")
     assert not created.has_usable_password()
     assert not backend.filter_users_by_claims({"email": ""}).exists()

@@ -116,12 +116,14 @@ def test_settings_pages_are_for_administrators(url, authority, member, client_fo
     assert_accessible_basics(page.content.decode())
 
 
-def test_administrator_invites_a_new_member_who_receives_an_email(authority, member, client_for,
-                                                                  django_capture_on_commit_callbacks):
+def test_administrator_invites_a_new_member_who_receives_an_email(
+    authority, member, client_for, django_capture_on_commit_callbacks
+):
     client = client_for(member(authority, role=Role.ADMINISTRATOR))
     with django_capture_on_commit_callbacks(execute=True):
-        page = client.post("/parametres/membres/", {"email": "Nouvelle.Agente@Mairie.example.fr",
-                                                    "role": "reader"}, follow=True)
+        page = client.post(
+            "/parametres/membres/", {"email": "Nouvelle.Agente@Mairie.example.fr", "role": "reader"}, follow=True
+        )
     assert "a le rôle « Lecteur »" in page.content.decode()
     with tenant_context(authority.pk):
         membership = Membership.objects.get(user__email="nouvelle.agente@mairie.example.fr")
@@ -146,8 +148,10 @@ def test_last_administrator_cannot_be_demoted_or_removed(authority, member, clie
 
 def test_authority_settings_reject_a_bad_insee_code_in_french(authority, member, client_for):
     client = client_for(member(authority, role=Role.ADMINISTRATOR))
-    response = client.post("/parametres/collectivite/", {"name": "Commune A", "kind": "commune",
-                                                        "insee_code": "123", "siren": "", "population": ""})
+    response = client.post(
+        "/parametres/collectivite/",
+        {"name": "Commune A", "kind": "commune", "insee_code": "123", "siren": "", "population": ""},
+    )
     assert "Le code INSEE comporte 5 caractères" in response.content.decode()
     authority.refresh_from_db()
     assert authority.insee_code == ""
@@ -160,8 +164,10 @@ def test_password_reset_sends_a_link_that_sets_a_new_password(authority, member)
     link = re.search(r"http://testserver(/mot-de-passe/nouveau/\S+)", mail.outbox[0].body).group(1)
     form = client.get(link, follow=True)
     assert "Choisir un mot de passe" in form.content.decode()
-    done = client.post(form.redirect_chain[-1][0], {"new_password1": "Un-nouveau-mot-de-passe-2026",
-                                                    "new_password2": "Un-nouveau-mot-de-passe-2026"})
+    done = client.post(
+        form.redirect_chain[-1][0],
+        {"new_password1": "Un-nouveau-mot-de-passe-2026", "new_password2": "Un-nouveau-mot-de-passe-2026"},
+    )
     assert done.status_code == 302
     assert Client().login(username=user.email, password="Un-nouveau-mot-de-passe-2026")
 

@@ -79,17 +79,24 @@ def body(response) -> str:
 
 # --- rows ------------------------------------------------------------------------------------------
 
+
 def add_documents(authority, rows):
     """`rows` documents being indexed, each with its job (the table shows its progress)."""
     with tenant_context(authority.pk):
         collection = Collection.objects.create(authority=authority, name="Actes")
         for n in range(1, rows + 1):
-            job = Job.objects.create(authority=authority, kind="documents.index", state=Job.State.RUNNING,
-                                     progress=40, message=f"Page {n}")
+            job = Job.objects.create(
+                authority=authority, kind="documents.index", state=Job.State.RUNNING, progress=40, message=f"Page {n}"
+            )
             Document.objects.create(
-                authority=authority, collection=collection, title=f"Délibération n° {n}",
-                original_filename=f"deliberation-{n}.txt", content_hash=hashlib.sha256(str(n).encode()).hexdigest(),
-                state=Document.State.PROCESSING, job=job)
+                authority=authority,
+                collection=collection,
+                title=f"Délibération n° {n}",
+                original_filename=f"deliberation-{n}.txt",
+                content_hash=hashlib.sha256(str(n).encode()).hexdigest(),
+                state=Document.State.PROCESSING,
+                job=job,
+            )
 
 
 def add_passages(authority, rows):
@@ -97,13 +104,26 @@ def add_passages(authority, rows):
     with tenant_context(authority.pk):
         collection = Collection.objects.create(authority=authority, name="Actes")
         document = Document.objects.create(
-            authority=authority, collection=collection, title="Tarifs de la cantine", original_filename="tarifs.txt",
-            content_hash="0" * 64, state=Document.State.INDEXED, page_count=2,
-            pages=[{"number": 1, "text": "Tarifs de la cantine."}, {"number": 2, "text": "Tarifs de la cantine."}])
+            authority=authority,
+            collection=collection,
+            title="Tarifs de la cantine",
+            original_filename="tarifs.txt",
+            content_hash="0" * 64,
+            state=Document.State.INDEXED,
+            page_count=2,
+            pages=[{"number": 1, "text": "Tarifs de la cantine."}, {"number": 2, "text": "Tarifs de la cantine."}],
+        )
         for n in range(1, rows + 1):
-            Chunk.objects.create(authority=authority, document=document, collection=collection, position=n,
-                                 pages=[1, 2], heading=f"Point {n}", token_count=12,
-                                 text=f"Le tarif de la cantine scolaire est fixé à {n} euros par repas.")
+            Chunk.objects.create(
+                authority=authority,
+                document=document,
+                collection=collection,
+                position=n,
+                pages=[1, 2],
+                heading=f"Point {n}",
+                token_count=12,
+                text=f"Le tarif de la cantine scolaire est fixé à {n} euros par repas.",
+            )
     return document
 
 
@@ -141,22 +161,37 @@ def add_turns(authority, user, rows):
         conversation = Conversation.objects.create(authority=authority, user=user, title="Cantine")
         for n in range(1, rows + 1):
             Generation.objects.create(
-                authority=authority, user=user, conversation=conversation, task=Generation.Task.ANSWER,
-                outcome=Generation.Outcome.DONE, input={"question": f"Question n° {n} ?"}, output="Réponse [1].",
+                authority=authority,
+                user=user,
+                conversation=conversation,
+                task=Generation.Task.ANSWER,
+                outcome=Generation.Outcome.DONE,
+                input={"question": f"Question n° {n} ?"},
+                output="Réponse [1].",
                 sources=[{"n": 1, "document_id": 1, "title": "Tarifs", "page": 1, "heading": "", "text": "Texte."}],
-                result={"cited": [{"n": 1, "quote": "Texte."}]})
+                result={"cited": [{"n": 1, "quote": "Texte."}]},
+            )
     return conversation
 
 
 def add_generations(authority, rows, *, user=None):
     """Writing-tool results, each asked by `user` or else by another person (the audit log names who)."""
     with tenant_context(authority.pk):
-        return [Generation.objects.create(authority=authority, user=user or UserFactory(), task=Generation.Task.SUMMARY,
-                                          outcome=Generation.Outcome.DONE, output=f"Résumé n° {n}.", prompt_tokens=n)
-                for n in range(1, rows + 1)]
+        return [
+            Generation.objects.create(
+                authority=authority,
+                user=user or UserFactory(),
+                task=Generation.Task.SUMMARY,
+                outcome=Generation.Outcome.DONE,
+                output=f"Résumé n° {n}.",
+                prompt_tokens=n,
+            )
+            for n in range(1, rows + 1)
+        ]
 
 
 # --- pages -----------------------------------------------------------------------------------------
+
 
 @for_few_or_many_rows
 def test_the_dashboard_costs_the_same_queries_for_2_or_12_jobs(rows, authority, page_client, costs):
@@ -213,8 +248,9 @@ def test_the_jobs_page_costs_the_same_queries_for_2_or_12_jobs(rows, authority, 
 
 
 @for_few_or_many_rows
-def test_the_assistant_page_costs_the_same_queries_for_2_or_12_conversations(rows, authority, administrator,
-                                                                              page_client, costs):
+def test_the_assistant_page_costs_the_same_queries_for_2_or_12_conversations(
+    rows, authority, administrator, page_client, costs
+):
     add_conversations(authority, administrator, rows)
     # the conversations, the question form's collections
     costs(PRELUDE + 2, page_client, "/assistant/", f"Conversation n° {rows}<")
@@ -228,8 +264,9 @@ def test_a_conversation_costs_the_same_queries_for_2_or_12_turns(rows, authority
 
 
 @for_few_or_many_rows
-def test_the_writing_page_costs_the_same_queries_for_2_or_12_recent_results(rows, authority, administrator,
-                                                                             page_client, costs):
+def test_the_writing_page_costs_the_same_queries_for_2_or_12_recent_results(
+    rows, authority, administrator, page_client, costs
+):
     newest = add_generations(authority, rows, user=administrator)[-1]
     costs(PRELUDE + 1, page_client, "/assistant/redaction/", f"Résumé n° {newest.pk}<")  # the recent results
 
@@ -249,6 +286,7 @@ def test_the_audit_export_costs_the_same_queries_for_2_or_12_generations(rows, a
 
 # --- APIs ------------------------------------------------------------------------------------------
 # A list costs its count and its page.
+
 
 def listed(response, rows, field, value):
     results = response.json()

@@ -52,15 +52,13 @@ def test_with_a_tenant_context_raw_sql_sees_only_that_authority(authority, other
 
 
 def test_writing_a_row_for_another_authority_is_refused(authority, other_authority):
-    with tenant_context(authority.pk), pytest.raises(DatabaseError, match="row-level security"), \
-            transaction.atomic():
+    with tenant_context(authority.pk), pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
         Job.objects.create(authority=other_authority, kind="platform.diagnostic")
 
 
 def test_moving_a_row_to_another_authority_is_refused(authority, other_authority):
     job = JobFactory(authority=authority)
-    with tenant_context(authority.pk), pytest.raises(DatabaseError, match="row-level security"), \
-            transaction.atomic():
+    with tenant_context(authority.pk), pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
         Job.objects.filter(pk=job.pk).update(authority=other_authority)
 
 
@@ -79,8 +77,7 @@ def test_every_tenant_table_has_forced_row_level_security_and_a_policy():
     with connection.cursor() as cursor:
         for model in tenant_models:
             table = model._meta.db_table
-            cursor.execute(
-                "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = %s", [table])
+            cursor.execute("SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = %s", [table])
             assert cursor.fetchone() == (True, True), table
             cursor.execute("SELECT count(*) FROM pg_policies WHERE tablename = %s", [table])
             assert cursor.fetchone()[0] == 1, table

@@ -11,8 +11,9 @@ from apps.tenants.models import Authority
 
 
 @pytest.mark.django_db
-def test_seed_demo_is_idempotent_and_its_credentials_log_in(settings, tmp_path, capsys, monkeypatch,
-                                                            django_capture_on_commit_callbacks):
+def test_seed_demo_is_idempotent_and_its_credentials_log_in(
+    settings, tmp_path, capsys, monkeypatch, django_capture_on_commit_callbacks
+):
     from apps.core.management.commands import seed_demo
 
     settings.MEDIA_ROOT = tmp_path

@@ -84,8 +84,18 @@ def test_defaults_suit_a_local_run(environ):
 
 @pytest.mark.parametrize("value", ["", "   "])
 def test_an_empty_value_means_the_default(environ, value):
-    for name in ("INFERENCE_TIMEOUT_SECONDS", "EMBEDDINGS_TIMEOUT_SECONDS", "DEBUG", "ALLOWED_HOSTS",
-                 "INFERENCE_ROUTES", "REDIS_URL", "INFERENCE_MODEL", "SECRET_KEY", "MEDIA_ROOT", "LOG_LEVEL"):
+    for name in (
+        "INFERENCE_TIMEOUT_SECONDS",
+        "EMBEDDINGS_TIMEOUT_SECONDS",
+        "DEBUG",
+        "ALLOWED_HOSTS",
+        "INFERENCE_ROUTES",
+        "REDIS_URL",
+        "INFERENCE_MODEL",
+        "SECRET_KEY",
+        "MEDIA_ROOT",
+        "LOG_LEVEL",
+    ):
         environ.setenv(name, value)
     env = Environment()
     assert env.INFERENCE_TIMEOUT_SECONDS == 60.0 and env.EMBEDDINGS_TIMEOUT_SECONDS == 30
@@ -108,27 +118,43 @@ def test_values_are_read_with_their_type(environ):
     assert env.INFERENCE_ROUTES == [{"name": "small", "url": "http://small:80", "tasks": ["classify"]}]
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("1", True), ("true", True), ("Yes", True), ("ON", True), ("0", False), ("false", False), ("no", False),
-    ("off", False),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("1", True),
+        ("true", True),
+        ("Yes", True),
+        ("ON", True),
+        ("0", False),
+        ("false", False),
+        ("no", False),
+        ("off", False),
+    ],
+)
 def test_an_on_off_variable_takes_the_usual_words(environ, value, expected):
     environ.setenv("DELIB_FETCH_ATTACHMENTS", value)
     assert Environment().DELIB_FETCH_ATTACHMENTS is expected
 
 
-@pytest.mark.parametrize(("variable", "value", "message"), [
-    ("INFERENCE_TIMEOUT_SECONDS", "abc", "INFERENCE_TIMEOUT_SECONDS must be a number, got 'abc'"),
-    ("JOB_RETRY_BASE_SECONDS", "nan", "JOB_RETRY_BASE_SECONDS must be a finite number, got 'nan'"),
-    ("EMBEDDINGS_TIMEOUT_SECONDS", "2.5", "EMBEDDINGS_TIMEOUT_SECONDS must be an integer, got '2.5'"),
-    ("MINUTES_MATIERE_SECONDS", "1 minute", "MINUTES_MATIERE_SECONDS must be an integer, got '1 minute'"),
-    ("INFERENCE_MAX_CONCURRENCY", "-1", "INFERENCE_MAX_CONCURRENCY must be at least 0, got '-1'"),
-    ("DEBUG", "maybe", "DEBUG must be true or false (or 1/0, yes/no, on/off), got 'maybe'"),
-    ("DELIB_FETCH_ATTACHMENTS", "t", "DELIB_FETCH_ATTACHMENTS must be true or false (or 1/0, yes/no, on/off), got 't'"),
-    ("INFERENCE_ROUTES", '{"name": "small"}', "INFERENCE_ROUTES must be a JSON list of routes, each an object"),
-    ("INFERENCE_ROUTES", "[{", "INFERENCE_ROUTES must be a JSON list of routes (invalid JSON at line 1, column 3)"),
-    ("LOG_LEVEL", "verbose", "LOG_LEVEL must be one of 'CRITICAL', "),
-])
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("INFERENCE_TIMEOUT_SECONDS", "abc", "INFERENCE_TIMEOUT_SECONDS must be a number, got 'abc'"),
+        ("JOB_RETRY_BASE_SECONDS", "nan", "JOB_RETRY_BASE_SECONDS must be a finite number, got 'nan'"),
+        ("EMBEDDINGS_TIMEOUT_SECONDS", "2.5", "EMBEDDINGS_TIMEOUT_SECONDS must be an integer, got '2.5'"),
+        ("MINUTES_MATIERE_SECONDS", "1 minute", "MINUTES_MATIERE_SECONDS must be an integer, got '1 minute'"),
+        ("INFERENCE_MAX_CONCURRENCY", "-1", "INFERENCE_MAX_CONCURRENCY must be at least 0, got '-1'"),
+        ("DEBUG", "maybe", "DEBUG must be true or false (or 1/0, yes/no, on/off), got 'maybe'"),
+        (
+            "DELIB_FETCH_ATTACHMENTS",
+            "t",
+            "DELIB_FETCH_ATTACHMENTS must be true or false (or 1/0, yes/no, on/off), got 't'",
+        ),
+        ("INFERENCE_ROUTES", '{"name": "small"}', "INFERENCE_ROUTES must be a JSON list of routes, each an object"),
+        ("INFERENCE_ROUTES", "[{", "INFERENCE_ROUTES must be a JSON list of routes (invalid JSON at line 1, column 3)"),
+        ("LOG_LEVEL", "verbose", "LOG_LEVEL must be one of 'CRITICAL', "),
+    ],
+)
 def test_a_bad_value_names_its_variable_and_what_it_expects(environ, variable, value, message):
     environ.setenv(variable, value)
     with pytest.raises(ImproperlyConfigured) as raised:
@@ -167,8 +193,12 @@ def test_some_defaults_follow_another_variable(environ):
     assert env.DATABASE_OWNER_URL == "postgresql://owner@db/registre" and env.DELIB_ATTACHMENT_MAX_MB == 5
 
 
-SAFE_PRODUCTION = {"REGISTRE_ENV": "production", "SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "registre.example.fr",
-                   "DATABASE_URL": "postgresql://app@db/registre"}
+SAFE_PRODUCTION = {
+    "REGISTRE_ENV": "production",
+    "SECRET_KEY": "x" * 50,
+    "ALLOWED_HOSTS": "registre.example.fr",
+    "DATABASE_URL": "postgresql://app@db/registre",
+}
 
 
 def test_production_turns_debug_off_and_keeps_no_local_default(environ):

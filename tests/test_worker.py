@@ -1,6 +1,5 @@
 """A real Celery worker, on the real Redis broker and the real database, runs jobs end to end."""
 
-
 import pytest
 
 from apps.jobs.models import Job

@@ -26,8 +26,13 @@ class NewApiKeySerializer(ApiKeySerializer):
         fields = [*ApiKeySerializer.Meta.fields, "key"]
 
 
-class ApiKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                    mixins.DestroyModelMixin, viewsets.GenericViewSet):
+class ApiKeyViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
     """API keys of the authority (administrators, signed in: a key cannot mint keys)."""
 
     serializer_class = ApiKeySerializer
@@ -40,8 +45,9 @@ class ApiKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     def create(self, request, *args, **kwargs):
         serializer = ApiKeySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        key, plaintext = services.create_api_key(authority=request.authority, created_by=request.user,
-                                                 **serializer.validated_data)
+        key, plaintext = services.create_api_key(
+            authority=request.authority, created_by=request.user, **serializer.validated_data
+        )
         data = NewApiKeySerializer(key, context=self.get_serializer_context()).data | {"key": plaintext}
         return Response(data, status=status.HTTP_201_CREATED)
 
@@ -70,7 +76,6 @@ class MeView(APIView):
         else:
             body["user"] = {"email": request.user.email, "name": request.user.get_full_name()}
             body["memberships"] = [
-                {"authority": m.authority.slug, "name": m.authority.name, "role": m.role}
-                for m in request.memberships
+                {"authority": m.authority.slug, "name": m.authority.name, "role": m.role} for m in request.memberships
             ]
         return Response(body)

@@ -62,8 +62,14 @@ class ApiKey(TenantModel):
     prefix = models.CharField("préfixe", max_length=16, unique=True, editable=False)
     secret_hash = models.CharField(max_length=64, editable=False)
     scope = models.CharField("droits", max_length=10, choices=Scope.choices, default=Scope.READ)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+", verbose_name="créée par")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="créée par",
+    )
     created_at = models.DateTimeField("créée le", auto_now_add=True)
     last_used_at = models.DateTimeField("dernière utilisation", null=True, blank=True)
     revoked_at = models.DateTimeField("révoquée le", null=True, blank=True)

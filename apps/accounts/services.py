@@ -14,8 +14,9 @@ LAST_USED_RESOLUTION_SECONDS = 60
 def create_api_key(*, authority, name: str, scope: str, created_by=None) -> tuple[ApiKey, str]:
     """Returns the stored key and its plaintext, which is shown once and never stored."""
     plaintext, prefix, secret_hash = new_key(authority.pk)
-    key = ApiKey.objects.create(authority=authority, name=name, scope=scope, prefix=prefix,
-                                secret_hash=secret_hash, created_by=created_by)
+    key = ApiKey.objects.create(
+        authority=authority, name=name, scope=scope, prefix=prefix, secret_hash=secret_hash, created_by=created_by
+    )
     return key, plaintext
 
 
@@ -36,8 +37,11 @@ def authenticate_api_key(raw: str) -> ApiKey | None:
         return None
     previous = current_authority_id()
     switch_authority(parsed.authority_id)
-    key = (ApiKey.objects.select_related("authority")
-           .filter(prefix=parsed.prefix, revoked_at__isnull=True, authority__is_active=True).first())
+    key = (
+        ApiKey.objects.select_related("authority")
+        .filter(prefix=parsed.prefix, revoked_at__isnull=True, authority__is_active=True)
+        .first()
+    )
     if key is None or not secret_matches(parsed.secret, key.secret_hash):
         switch_authority(previous)
         return None

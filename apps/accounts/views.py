@@ -14,12 +14,17 @@ def api_keys(request):
     form = ApiKeyForm(request.POST or None)
     new_key = None
     if request.method == "POST" and form.is_valid():
-        _, new_key = services.create_api_key(authority=request.authority, created_by=request.user,
-                                               **form.cleaned_data)
+        _, new_key = services.create_api_key(authority=request.authority, created_by=request.user, **form.cleaned_data)
         form = ApiKeyForm()
-    return render(request, "accounts/api_keys.html", {
-        "form": form, "new_key": new_key, "keys": ApiKey.objects.select_related("created_by"),
-    })
+    return render(
+        request,
+        "accounts/api_keys.html",
+        {
+            "form": form,
+            "new_key": new_key,
+            "keys": ApiKey.objects.select_related("created_by"),
+        },
+    )
 
 
 @ability_required("api_keys", "destroy")

@@ -6,9 +6,31 @@ import csv
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
-COLUMNS = ["id", "date", "utilisateur", "tâche", "mode", "issue", "modèle", "consigne", "demande",
-           "recherche", "sources", "réponse", "à vérifier", "citations retirées", "jetons entrée", "jetons générés",
-           "durée (ms)", "énergie (Wh)", "CO2 (g)", "données masquées", "avis", "motif de l'avis", "erreur"]
+COLUMNS = [
+    "id",
+    "date",
+    "utilisateur",
+    "tâche",
+    "mode",
+    "issue",
+    "modèle",
+    "consigne",
+    "demande",
+    "recherche",
+    "sources",
+    "réponse",
+    "à vérifier",
+    "citations retirées",
+    "jetons entrée",
+    "jetons générés",
+    "durée (ms)",
+    "énergie (Wh)",
+    "CO2 (g)",
+    "données masquées",
+    "avis",
+    "motif de l'avis",
+    "erreur",
+]
 
 
 class _Echo:
@@ -38,14 +60,31 @@ def _request_text(generation) -> str:
 
 def row(generation) -> list[str]:
     sources = "; ".join(f"[{s['n']}] {s['title']} p. {s.get('page', '')}" for s in generation.sources)
-    values = [generation.pk, timezone.localtime(generation.created_at).isoformat(timespec="seconds"),
-              generation.user.email if generation.user else "", generation.get_task_display(),
-              generation.get_mode_display(), generation.get_outcome_display(), generation.model, generation.template,
-              _request_text(generation), generation.query, sources, generation.output,
-              "oui" if generation.flagged else "non", " ".join(map(str, generation.invalid_citations)),
-              generation.prompt_tokens, generation.completion_tokens, generation.latency_ms,
-              f"{generation.energy_wh:.4f}", f"{generation.co2_g:.4f}", generation.pseudonymised,
-              {1: "utile", -1: "pas utile"}.get(generation.rating, ""), generation.rating_reason, generation.error]
+    values = [
+        generation.pk,
+        timezone.localtime(generation.created_at).isoformat(timespec="seconds"),
+        generation.user.email if generation.user else "",
+        generation.get_task_display(),
+        generation.get_mode_display(),
+        generation.get_outcome_display(),
+        generation.model,
+        generation.template,
+        _request_text(generation),
+        generation.query,
+        sources,
+        generation.output,
+        "oui" if generation.flagged else "non",
+        " ".join(map(str, generation.invalid_citations)),
+        generation.prompt_tokens,
+        generation.completion_tokens,
+        generation.latency_ms,
+        f"{generation.energy_wh:.4f}",
+        f"{generation.co2_g:.4f}",
+        generation.pseudonymised,
+        {1: "utile", -1: "pas utile"}.get(generation.rating, ""),
+        generation.rating_reason,
+        generation.error,
+    ]
     return [_cell(v) for v in values]
 
 

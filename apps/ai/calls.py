@@ -57,12 +57,21 @@ class Record:
     @classmethod
     def of(cls, generation: Generation) -> "Record":
         """The record of an existing row: what earlier attempts spent stays counted."""
-        return cls(authority=generation.authority, task=generation.task, user=generation.user,
-                   generation=generation, templates=[t for t in generation.template.split(", ") if t],
-                   prompt_tokens=generation.prompt_tokens, completion_tokens=generation.completion_tokens,
-                   tokens_estimated=generation.tokens_estimated, latency_ms=generation.latency_ms,
-                   energy_wh=generation.energy_wh, co2_g=generation.co2_g, model=generation.model,
-                   route=generation.route)
+        return cls(
+            authority=generation.authority,
+            task=generation.task,
+            user=generation.user,
+            generation=generation,
+            templates=[t for t in generation.template.split(", ") if t],
+            prompt_tokens=generation.prompt_tokens,
+            completion_tokens=generation.completion_tokens,
+            tokens_estimated=generation.tokens_estimated,
+            latency_ms=generation.latency_ms,
+            energy_wh=generation.energy_wh,
+            co2_g=generation.co2_g,
+            model=generation.model,
+            route=generation.route,
+        )
 
     @property
     def calls(self) -> int:
@@ -89,18 +98,26 @@ class Record:
         return value
 
     def audit_fields(self) -> dict:
-        return {"template": ", ".join(dict.fromkeys(self.templates))[:60], "model": self.model, "route": self.route,
-                "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
-                "tokens_estimated": self.tokens_estimated, "latency_ms": self.latency_ms,
-                "energy_wh": self.energy_wh, "co2_g": self.co2_g, "pseudonymised": len(self.mapping)}
+        return {
+            "template": ", ".join(dict.fromkeys(self.templates))[:60],
+            "model": self.model,
+            "route": self.route,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "tokens_estimated": self.tokens_estimated,
+            "latency_ms": self.latency_ms,
+            "energy_wh": self.energy_wh,
+            "co2_g": self.co2_g,
+            "pseudonymised": len(self.mapping),
+        }
 
     def open(self) -> Generation:
         """The audit row, created now if the work has none yet."""
         if self.generation is None:
             with tenant_context(self.authority.pk):
                 self.generation = Generation.objects.create(
-                    authority=self.authority, user=self.user, task=self.task, input=self.inputs,
-                    outcome=Outcome.RUNNING)
+                    authority=self.authority, user=self.user, task=self.task, input=self.inputs, outcome=Outcome.RUNNING
+                )
         return self.generation
 
     def add(self, version: str, completion: inference.Completion) -> None:
@@ -125,7 +142,8 @@ class Record:
         outcome = outcome or (Outcome.FAILED if error else Outcome.DONE)
         with tenant_context(self.authority.pk):
             Generation.objects.filter(pk=self.generation.pk).update(
-                output=output, error=error, outcome=outcome, finished_at=timezone.now(), **self.audit_fields())
+                output=output, error=error, outcome=outcome, finished_at=timezone.now(), **self.audit_fields()
+            )
 
 
 @dataclass(frozen=True)
@@ -137,9 +155,20 @@ class Reply:
     generation_id: int
 
 
-def governed_call(authority, task: str, template: str, context: dict, *, record: Record | None = None,
-                  schema: dict | None = None, stream: bool = False, max_tokens: int = 800,
-                  temperature: float = 0.2, wait_seconds: float | None = None, inputs: dict | None = None) -> Reply:
+def governed_call(
+    authority,
+    task: str,
+    template: str,
+    context: dict,
+    *,
+    record: Record | None = None,
+    schema: dict | None = None,
+    stream: bool = False,
+    max_tokens: int = 800,
+    temperature: float = 0.2,
+    wait_seconds: float | None = None,
+    inputs: dict | None = None,
+) -> Reply:
     """Ask the model for `task` with the latest version of `template`, rendered with `context`.
 
     Every string of `context` is treated as data: personal data masked, our delimiters neutralised
@@ -160,9 +189,16 @@ def governed_call(authority, task: str, template: str, context: dict, *, record:
     messages = prompts.render(version, **record.mask(context), authority=authority.name)
     out = _RestoringStream(generation.pk, record.restore) if stream else None
     try:
-        completion = inference.generate(messages, task=model_task.route, max_tokens=max_tokens,
-                                        temperature=temperature, json_schema=schema, wait_seconds=wait_seconds,
-                                        on_delta=out, on_reset=out.reset if out else None)
+        completion = inference.generate(
+            messages,
+            task=model_task.route,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            json_schema=schema,
+            wait_seconds=wait_seconds,
+            on_delta=out,
+            on_reset=out.reset if out else None,
+        )
     except inference.InferenceFailure as exc:
         if one_shot:
             record.finish(error=exc.user_message)
@@ -170,9 +206,13 @@ def governed_call(authority, task: str, template: str, context: dict, *, record:
     if out:
         out.flush(final=True)
     record.add(version, completion)
-    reply = Reply(text=record.restore(completion.text), raw=completion.text, finish_reason=completion.finish_reason,
-                  data=record.restore(parse_json(completion.text)) if schema is not None else None,
-                  generation_id=generation.pk)
+    reply = Reply(
+        text=record.restore(completion.text),
+        raw=completion.text,
+        finish_reason=completion.finish_reason,
+        data=record.restore(parse_json(completion.text)) if schema is not None else None,
+        generation_id=generation.pk,
+    )
     if one_shot:
         record.finish(output=reply.text)
     return reply
@@ -206,7 +246,7 @@ class _RestoringStream(streaming.TextStream):
     def flush(self, final: bool = False) -> None:
         pending = "".join(self._pending)
         held = "" if final else (match.group(0) if (match := _OPEN_PLACEHOLDER.search(pending)) else "")
-        ready = pending[:len(pending) - len(held)]
+        ready = pending[: len(pending) - len(held)]
         if ready:
             streaming.publish(self.generation_id, "delta", {"text": self.restore_text(ready)})
         self._pending = [held] if held else []

@@ -8,8 +8,10 @@ from apps.inference.errors import InferenceFailure, InferenceNotConfigured, Infe
 
 __all__ = ["InferenceFailure", "InferenceNotConfigured", "InferenceUnavailable", "QuotaExceeded"]
 
-QUOTA_MESSAGE = ("Le quota mensuel d'IA de votre collectivité ({quota} jetons) est atteint. Il sera renouvelé "
-                 "le 1er du mois prochain ; un administrateur de la plateforme peut l'augmenter.")
+QUOTA_MESSAGE = (
+    "Le quota mensuel d'IA de votre collectivité ({quota} jetons) est atteint. Il sera renouvelé "
+    "le 1er du mois prochain ; un administrateur de la plateforme peut l'augmenter."
+)
 
 
 class QuotaExceeded(Exception):

@@ -11,8 +11,14 @@ from apps.tenants.models import TenantModel
 
 class Conversation(TenantModel):
     # None: started with an API key (integrations).
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True,
-                             related_name="+", verbose_name="utilisateur")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="utilisateur",
+    )
     title = models.CharField("titre", max_length=200)
     collections = models.JSONField("collections interrogées", default=list, blank=True)  # ids; empty = all
     created_at = models.DateTimeField("créée le", auto_now_add=True)
@@ -59,11 +65,18 @@ class Generation(TenantModel):
 
     FINISHED = (Outcome.DONE, Outcome.ABSTAINED, Outcome.REFUSED, Outcome.FAILED)
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                             related_name="+", verbose_name="demandé par")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="demandé par",
+    )
     # Deleting a conversation keeps its generations: they are the audit log.
-    conversation = models.ForeignKey(Conversation, on_delete=models.SET_NULL, null=True, blank=True,
-                                     related_name="generations")
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.SET_NULL, null=True, blank=True, related_name="generations"
+    )
     job = models.ForeignKey("jobs.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     task = models.CharField("tâche", max_length=20, choices=Task.choices)
     mode = models.CharField("mode", max_length=12, choices=Mode.choices, default=Mode.GENERATIVE)
@@ -78,8 +91,7 @@ class Generation(TenantModel):
     confidence = models.FloatField("confiance de la recherche", null=True, blank=True)
     invalid_citations = models.JSONField("citations invalides retirées", default=list, blank=True)
     flagged = models.BooleanField("à vérifier", default=False)
-    outcome = models.CharField("issue", max_length=10, choices=Outcome.choices, default=Outcome.PENDING,
-                               db_index=True)
+    outcome = models.CharField("issue", max_length=10, choices=Outcome.choices, default=Outcome.PENDING, db_index=True)
     error = models.TextField("erreur", blank=True)
     pseudonymised = models.PositiveIntegerField("données personnelles masquées", default=0)
     prompt_tokens = models.PositiveIntegerField("jetons en entrée", default=0)

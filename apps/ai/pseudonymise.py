@@ -36,11 +36,11 @@ def pseudonymise(text: str, *, known: dict[str, str] | None = None) -> Pseudonym
     by_original = {original: placeholder for placeholder, original in mapping.items()}
     pieces, position = [], 0
     for span in spans:
-        original = text[span.start:span.end]
+        original = text[span.start : span.end]
         if original not in by_original:
             by_original[original] = _new_placeholder(span.kind, mapping)
             mapping[by_original[original]] = original
-        pieces += [text[position:span.start], by_original[original]]
+        pieces += [text[position : span.start], by_original[original]]
         position = span.end
     pieces.append(text[position:])
     return Pseudonymised("".join(pieces), mapping)
@@ -48,7 +48,9 @@ def pseudonymise(text: str, *, known: dict[str, str] | None = None) -> Pseudonym
 
 def _new_placeholder(kind: str, mapping: dict[str, str]) -> str:
     """The next number of that kind: never one already in `known`, even if it came with gaps."""
-    used = [int(p[len(kind) + 2:-1]) for p in mapping if p.startswith(f"[{kind}_") and p[len(kind) + 2:-1].isdigit()]
+    used = [
+        int(p[len(kind) + 2 : -1]) for p in mapping if p.startswith(f"[{kind}_") and p[len(kind) + 2 : -1].isdigit()
+    ]
     return f"[{kind}_{max(used, default=0) + 1}]"
 
 
@@ -81,21 +83,27 @@ def find_entities(text: str, *, known: Iterable[str] = ()) -> list[Span]:
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![\w-])")
 _PHONE = re.compile(r"(?<![\w+])(?:(?:\+|00)\s?33\s?(?:\(0\)\s?)?[1-9]|0[1-9])(?:[\s.-]?\d{2}){4}(?!\d)")
 # Sex, year, month (20-99: special codes), département (2A/2B: Corsica), commune, order, key.
-_NIR = re.compile(r"(?<![\w])[12][\s.]?\d{2}[\s.]?(?:0[1-9]|1[0-2]|[2-9]\d)[\s.]?(?:\d{2}|2[AB])"
-                  r"[\s.]?\d{3}[\s.]?\d{3}[\s.]?\d{2}(?!\d)")
+_NIR = re.compile(
+    r"(?<![\w])[12][\s.]?\d{2}[\s.]?(?:0[1-9]|1[0-2]|[2-9]\d)[\s.]?(?:\d{2}|2[AB])"
+    r"[\s.]?\d{3}[\s.]?\d{3}[\s.]?\d{2}(?!\d)"
+)
 _IBAN = re.compile(r"(?<![\w])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![\w])", re.IGNORECASE)
 
-_STREET_TYPES = (r"rue|rues|ruelle|avenue|av\.|boulevard|bd|bld|chemin|place|allée|allee|impasse|route|quai|cours|"
-                 r"lotissement|résidence|square|faubourg|passage|sentier|voie|cité|hameau|lieu-dit|rond-point|"
-                 r"esplanade|promenade|parvis|venelle|chaussée|montée|mail|clos|domaine")
+_STREET_TYPES = (
+    r"rue|rues|ruelle|avenue|av\.|boulevard|bd|bld|chemin|place|allée|allee|impasse|route|quai|cours|"
+    r"lotissement|résidence|square|faubourg|passage|sentier|voie|cité|hameau|lieu-dit|rond-point|"
+    r"esplanade|promenade|parvis|venelle|chaussée|montée|mail|clos|domaine"
+)
 _CIVILITY_WORDS = r"Monsieur|Madame|Mademoiselle|Messieurs|Mesdames|M\.|Mme|Mlle|MM|MME|MMES"
 _WORD = r"[^\W\d_][\w'’-]*"
 _CAPITALISED = rf"(?!(?i:{_CIVILITY_WORDS})(?!\w))[A-ZÀ-ÖØ-Þ][\w'’-]*"
 _PARTICLES = r"(?i:(?:de\s+la|des|du|de|la|le|les|aux|au|saint|sainte|st|ste)\s+|(?:de\s+l|d|l)['’]\s*)"
 # "rue des grèves", "rue du Général de Gaulle", "place du 8 Mai 1945": after the first word, only
 # capitalised words, numbers or particle groups, so the street's name stops where the sentence goes on.
-_STREET_NAME = (rf"{_PARTICLES}*{_WORD}"
-                rf"(?:\s+(?:{_PARTICLES}+(?!une?\b){_WORD}|{_CAPITALISED}|\d{{1,4}}(?!\d))){{0,6}}")
+_STREET_NAME = (
+    rf"{_PARTICLES}*{_WORD}"
+    rf"(?:\s+(?:{_PARTICLES}+(?!une?\b){_WORD}|{_CAPITALISED}|\d{{1,4}}(?!\d))){{0,6}}"
+)
 _POSTCODE_CITY = rf"(?:\s*,?\s*(?:à\s+)?\d{{5}}\s+{_CAPITALISED}(?:[\s-]+{_PARTICLES}*{_CAPITALISED}){{0,4}})"
 _HOUSE_NUMBER = r"(?i:n°\s?|no\s?)?\d{1,4}(?:\s?(?i:bis|ter|quater)\b|[A-D]\b)?"
 _ADDRESS = re.compile(
@@ -133,43 +141,127 @@ def _is_iban(candidate: str) -> bool:
 
 # Words around a name that are not part of it: institutions, titles, and what comes before a
 # company or a place rather than a person.
-_STOP_WORDS = frozenset({
-    "adjoint", "adjointe", "bonjour", "cabinet", "commune", "conseil", "conseiller", "conseillère", "cordialement",
-    "département", "député", "député-maire", "direction", "directeur", "directrice", "état", "liste", "madame",
-    "maire", "mairie", "messieurs", "mesdames", "ministre", "monsieur", "préfecture", "préfet", "préfète",
-    "président", "présidente", "procureur", "rapporteur", "receveur", "région", "république", "secrétaire",
-    "sénateur", "service", "suppléant", "suppléante", "titulaire", "trésorier", "ville",
-})
-_TITLES = frozenset({
-    "monsieur", "madame", "mademoiselle", "messieurs", "mesdames", "m.", "m", "mm", "mm.", "mme", "mmes", "mlle",
-    "mr", "me", "maître", "maitre", "dr", "dr.", "docteur", "pr", "professeur", "colonel", "général", "capitaine",
-})
-_NOT_BEFORE_A_PERSON = frozenset({
-    "association", "société", "entreprise", "cabinet", "club", "commerce", "magasin", "quartier", "lieudit",
-    "lieu-dit", "rues", "ville", "commune", "village",
-})
-_NOT_A_FIRST_WORD = (r"(?i:[ld]['’]|(?:un|une|le|la|les|du|des|au|aux|ce|cette|ces|saint|sainte|st|ste|ets|"
-                     r"établissements|sté|société|sarl|sas|sci|eurl|groupe|club|association)\s)")
+_STOP_WORDS = frozenset(
+    {
+        "adjoint",
+        "adjointe",
+        "bonjour",
+        "cabinet",
+        "commune",
+        "conseil",
+        "conseiller",
+        "conseillère",
+        "cordialement",
+        "département",
+        "député",
+        "député-maire",
+        "direction",
+        "directeur",
+        "directrice",
+        "état",
+        "liste",
+        "madame",
+        "maire",
+        "mairie",
+        "messieurs",
+        "mesdames",
+        "ministre",
+        "monsieur",
+        "préfecture",
+        "préfet",
+        "préfète",
+        "président",
+        "présidente",
+        "procureur",
+        "rapporteur",
+        "receveur",
+        "région",
+        "république",
+        "secrétaire",
+        "sénateur",
+        "service",
+        "suppléant",
+        "suppléante",
+        "titulaire",
+        "trésorier",
+        "ville",
+    }
+)
+_TITLES = frozenset(
+    {
+        "monsieur",
+        "madame",
+        "mademoiselle",
+        "messieurs",
+        "mesdames",
+        "m.",
+        "m",
+        "mm",
+        "mm.",
+        "mme",
+        "mmes",
+        "mlle",
+        "mr",
+        "me",
+        "maître",
+        "maitre",
+        "dr",
+        "dr.",
+        "docteur",
+        "pr",
+        "professeur",
+        "colonel",
+        "général",
+        "capitaine",
+    }
+)
+_NOT_BEFORE_A_PERSON = frozenset(
+    {
+        "association",
+        "société",
+        "entreprise",
+        "cabinet",
+        "club",
+        "commerce",
+        "magasin",
+        "quartier",
+        "lieudit",
+        "lieu-dit",
+        "rues",
+        "ville",
+        "commune",
+        "village",
+    }
+)
+_NOT_A_FIRST_WORD = (
+    r"(?i:[ld]['’]|(?:un|une|le|la|les|du|des|au|aux|ce|cette|ces|saint|sainte|st|ste|ets|"
+    r"établissements|sté|société|sarl|sas|sci|eurl|groupe|club|association)\s)"
+)
 
 _NAME_PARTICLES = r"(?:de|du|des|d['’]|De|DE|Du|DU|D['’]|le|la|Le|La|LE|LA|van|von|dit|DIT)"
 _INITIALS = r"(?:[A-ZÀ-Þ]\.\s*-?)+"
 # Minutes shout whole sentences ("MADAME FAUCHON QUI S'ABSTIENNENT"): a name stops at a function word.
-_NAME_WORD = (r"(?!(?:ET|OU|QUI|QUE|A|À|AU|AUX|EST|SONT|ONT|NE|N'|SE|S'|POUR|PAR|EN|DONT|AINSI)\b)"
-              rf"(?!(?i:{_CIVILITY_WORDS})(?!\w))[A-ZÀ-ÖØ-Þ](?:[\w'’-]+|(?![.\w]))")
-_PERSON_NAME = (rf"(?:{_INITIALS})?(?:{_NAME_PARTICLES}\s*)?{_NAME_WORD}"
-                rf"(?:\s+(?:{_NAME_PARTICLES}\s+)?{_NAME_WORD}){{0,3}}")
+_NAME_WORD = (
+    r"(?!(?:ET|OU|QUI|QUE|A|À|AU|AUX|EST|SONT|ONT|NE|N'|SE|S'|POUR|PAR|EN|DONT|AINSI)\b)"
+    rf"(?!(?i:{_CIVILITY_WORDS})(?!\w))[A-ZÀ-ÖØ-Þ](?:[\w'’-]+|(?![.\w]))"
+)
+_PERSON_NAME = (
+    rf"(?:{_INITIALS})?(?:{_NAME_PARTICLES}\s*)?{_NAME_WORD}"
+    rf"(?:\s+(?:{_NAME_PARTICLES}\s+)?{_NAME_WORD}){{0,3}}"
+)
 
 
 def _person_spans(text: str) -> list[Span]:
-    return (_civility_spans(text) + _attendance_spans(text) + _capitalised_surname_spans(text)
-            + _ner_spans(text))
+    return _civility_spans(text) + _attendance_spans(text) + _capitalised_surname_spans(text) + _ner_spans(text)
 
 
 # Besides civilities, words that announce a name in a letter or a deed: "née LEPRIEUR", "ma fille Inès",
 # "pouvoir donné à Jean-Pierre".
-_CIVILITY = (r"(?:(?i:monsieur|madame|mademoiselle|messieurs|mesdames|ma[iî]tre|docteur|née|épouse|veuve|époux|"
-             r"fils|fille|voisin|voisine|pouvoir\s+donné\s+à|procuration\s+à)|M\.|MM\.?|Mmes?\.?|"
-             r"MMES?\.?|Mlle|Mr\.?|MR|Me|Dr\.?|M(?=\s+[A-ZÀ-Þ]{2}))")
+_CIVILITY = (
+    r"(?:(?i:monsieur|madame|mademoiselle|messieurs|mesdames|ma[iî]tre|docteur|née|épouse|veuve|époux|"
+    r"fils|fille|voisin|voisine|pouvoir\s+donné\s+à|procuration\s+à)|M\.|MM\.?|Mmes?\.?|"
+    r"MMES?\.?|Mlle|Mr\.?|MR|Me|Dr\.?|M(?=\s+[A-ZÀ-Þ]{2}))"
+)
 _PLURAL_CIVILITIES = frozenset({"messieurs", "mesdames", "mm", "mmes"})
 # Civility stays outside the placeholder ("M. [PERSONNE_1]"); "Monsieur et Madame X" is one civility.
 _CIVILITY_NAME = re.compile(
@@ -195,10 +287,14 @@ def _civility_spans(text: str) -> list[Span]:
 
 # Attendance lists name people by their first name alone: "Présents : Jean-Pierre, Yves, David & Adeline
 # (procuration à Mario)". After the label, every capitalised item of the list is a person.
-_ATTENDANCE_LABEL = re.compile(r"(?i:étaient\s+présents|présents?|présentes?|absents?|absentes?|excusés?|excusées?)"
-                               r"(?:\s+(?i:excusés?|excusées?))?\s*:\s*")
-_LIST_ITEM = re.compile(r"(?P<name>[A-ZÀ-Þ][\w'’-]+(?:[ \t]+[A-ZÀ-Þ][\w'’-]+){0,2})\s*(?:\([^)]{0,80}\))?"
-                        r"(?P<separator>\s*(?:[,/&]|\bet\b)\s*)?")
+_ATTENDANCE_LABEL = re.compile(
+    r"(?i:étaient\s+présents|présents?|présentes?|absents?|absentes?|excusés?|excusées?)"
+    r"(?:\s+(?i:excusés?|excusées?))?\s*:\s*"
+)
+_LIST_ITEM = re.compile(
+    r"(?P<name>[A-ZÀ-Þ][\w'’-]+(?:[ \t]+[A-ZÀ-Þ][\w'’-]+){0,2})\s*(?:\([^)]{0,80}\))?"
+    r"(?P<separator>\s*(?:[,/&]|\bet\b)\s*)?"
+)
 
 
 def _attendance_spans(text: str) -> list[Span]:
@@ -225,10 +321,16 @@ def _capitalised_surname_spans(text: str) -> list[Span]:
     spans = []
     for match in _FIRST_NAME_SURNAME.finditer(text):
         first, last = match["first"].lower(), match["last"].split()[-1]
-        before = text[max(0, match.start() - 8):match.start()]
+        before = text[max(0, match.start() - 8) : match.start()]
         after_article = re.search(r"\b(?i:le|la|les|un|une|du|des|au|aux)\s+\Z", before)
-        if (after_article or first in _STOP_WORDS or first in _TITLES or re.match(_NOT_A_FIRST_WORD, first + " ")
-                or re.fullmatch(_CIVILITY_WORDS, last) or len(re.findall(r"[AEIOUYÀ-ÖØ-Ý]", last)) < 2):
+        if (
+            after_article
+            or first in _STOP_WORDS
+            or first in _TITLES
+            or re.match(_NOT_A_FIRST_WORD, first + " ")
+            or re.fullmatch(_CIVILITY_WORDS, last)
+            or len(re.findall(r"[AEIOUYÀ-ÖØ-Ý]", last)) < 2
+        ):
             continue
         spans.append(Span(match.start(), match.end(), "PERSONNE"))
     return spans
@@ -255,8 +357,11 @@ def _trimmed(text: str, start: int, end: int, *, after_civility: bool = False) -
         return []
     first, last = names[0], names[-1]
     # Initials and particles before the first name word belong to it ("P. COCHAT", "LE GALL").
-    while (first > 0 and re.fullmatch(rf"{_INITIALS}|{_NAME_PARTICLES}", words[first - 1][2])
-           and (after_civility or words[first - 1][2].lower() not in _TITLES)):
+    while (
+        first > 0
+        and re.fullmatch(rf"{_INITIALS}|{_NAME_PARTICLES}", words[first - 1][2])
+        and (after_civility or words[first - 1][2].lower() not in _TITLES)
+    ):
         first -= 1
     if not after_civility and words[first][2].islower():
         first += 1  # "de Patton": NER's lowercase particle is the sentence's, not the name's
@@ -276,8 +381,10 @@ def _ner():
             if _nlp is None:
                 import spacy
 
-                _nlp = spacy.load("fr_core_news_sm", exclude=["tok2vec", "morphologizer", "parser",
-                                                              "attribute_ruler", "lemmatizer", "senter"])
+                _nlp = spacy.load(
+                    "fr_core_news_sm",
+                    exclude=["tok2vec", "morphologizer", "parser", "attribute_ruler", "lemmatizer", "senter"],
+                )
     return _nlp
 
 
@@ -301,9 +408,9 @@ def _ner_spans(text: str) -> list[Span]:
 
 def _believable(text: str, span: Span) -> bool:
     """Drops what NER tags as a person in minutes but is not one."""
-    name = text[span.start:span.end]
+    name = text[span.start : span.end]
     words = [w for w in name.split() if len(w.rstrip(".")) > 1]
-    window = text[max(0, span.start - 40):span.start]
+    window = text[max(0, span.start - 40) : span.start]
     before = re.search(r"([^\W\d_]+)[^\w\n]*\Z", window)
     previous = before[1].lower() if before else ""
     if not words or any(c.isdigit() for c in name) or re.match(_NOT_A_FIRST_WORD, name):
@@ -337,7 +444,7 @@ def _merge_people(spans: list[Span]) -> list[Span]:
 
 def _propagated(text: str, people: list[Span], known: Iterable[str]) -> list[Span]:
     """Every other mention of a name found once: "M. NICOLAS" makes "Liste NICOLAS" a person too."""
-    names = {text[s.start:s.end] for s in people} | set(known)
+    names = {text[s.start : s.end] for s in people} | set(known)
     # A surname alone ("M. Dupont" → "Dupont") is searched too: minutes often name someone once in full.
     names |= {n.split()[-1] for n in names if len(n.split()) > 1 and len(n.split()[-1]) > 2}
     names = {n for n in names if n.lower() not in _STOP_WORDS}

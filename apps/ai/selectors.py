@@ -21,13 +21,15 @@ def monthly_quota(authority) -> int:
 def tokens_used_this_month() -> int:
     """Within the caller's tenant context."""
     total = Generation.objects.filter(created_at__gte=month_start()).aggregate(
-        total=Sum(F("prompt_tokens") + F("completion_tokens")))["total"]
+        total=Sum(F("prompt_tokens") + F("completion_tokens"))
+    )["total"]
     return total or 0
 
 
 def usage_this_month() -> dict:
     """Within the caller's tenant context: tokens, energy, CO₂ and requests of the month."""
     this_month = Generation.objects.filter(created_at__gte=month_start())
-    totals = this_month.aggregate(prompt=Sum("prompt_tokens"), completion=Sum("completion_tokens"),
-                                  energy=Sum("energy_wh"), co2=Sum("co2_g"))
+    totals = this_month.aggregate(
+        prompt=Sum("prompt_tokens"), completion=Sum("completion_tokens"), energy=Sum("energy_wh"), co2=Sum("co2_g")
+    )
     return {key: value or 0 for key, value in totals.items()} | {"requests": this_month.count()}

@@ -19,11 +19,40 @@ class GenerationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Generation
-        fields = ["id", "task", "task_label", "outcome", "outcome_label", "mode", "conversation", "job", "input",
-                  "query", "output", "flagged", "invalid_citations", "sources", "result", "confidence", "error",
-                  "model", "template", "prompt_tokens", "completion_tokens", "tokens_estimated", "latency_ms",
-                  "energy_wh", "co2_g", "pseudonymised", "rating", "rating_reason", "created_at", "finished_at",
-                  "stream_url", "abilities"]
+        fields = [
+            "id",
+            "task",
+            "task_label",
+            "outcome",
+            "outcome_label",
+            "mode",
+            "conversation",
+            "job",
+            "input",
+            "query",
+            "output",
+            "flagged",
+            "invalid_citations",
+            "sources",
+            "result",
+            "confidence",
+            "error",
+            "model",
+            "template",
+            "prompt_tokens",
+            "completion_tokens",
+            "tokens_estimated",
+            "latency_ms",
+            "energy_wh",
+            "co2_g",
+            "pseudonymised",
+            "rating",
+            "rating_reason",
+            "created_at",
+            "finished_at",
+            "stream_url",
+            "abilities",
+        ]
         read_only_fields = fields
 
     def get_stream_url(self, generation) -> str:

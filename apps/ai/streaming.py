@@ -24,14 +24,14 @@ def _redis() -> redis.Redis:
 def publish(generation_id: int, event: str, data: dict) -> None:
     key = KEY.format(generation_id)
     pipe = _redis().pipeline()
-    pipe.xadd(key, {"event": event, "data": json.dumps(data, ensure_ascii=False)}, maxlen=MAX_EVENTS,
-              approximate=True)
+    pipe.xadd(key, {"event": event, "data": json.dumps(data, ensure_ascii=False)}, maxlen=MAX_EVENTS, approximate=True)
     pipe.expire(key, KEEP_SECONDS)
     pipe.execute()
 
 
-def read(generation_id: int, *, after: str = "0", block_ms: int = 15_000,
-         deadline_seconds: float = 600) -> Iterator[tuple[str, str, dict]]:
+def read(
+    generation_id: int, *, after: str = "0", block_ms: int = 15_000, deadline_seconds: float = 600
+) -> Iterator[tuple[str, str, dict]]:
     """(event id, event name, data) from `after` on, until the generation ends or the deadline.
 
     Yields ("", "ping", {}) when nothing came for `block_ms`, so the caller can keep the HTTP

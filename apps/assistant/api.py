@@ -34,8 +34,9 @@ class EventStreamRenderer(renderers.BaseRenderer):
 
 class QuestionSerializer(serializers.Serializer):
     question = serializers.CharField(max_length=services.MAX_QUESTION_CHARS)
-    conversation = serializers.PrimaryKeyRelatedField(queryset=Conversation.objects.none(), required=False,
-                                                      allow_null=True)
+    conversation = serializers.PrimaryKeyRelatedField(
+        queryset=Conversation.objects.none(), required=False, allow_null=True
+    )
     collections = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
 
     def __init__(self, *args, **kwargs):
@@ -59,15 +60,21 @@ class ToolSerializer(serializers.Serializer):
     instructions = serializers.CharField(required=False, allow_blank=True, max_length=5_000)
     agenda = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
     notes = serializers.CharField(required=False, allow_blank=True, max_length=services.MAX_TEXT_CHARS)
-    stream = serializers.BooleanField(default=True, help_text="false pour un traitement par lots : le résultat "
-                                                              "arrive en une fois (moins de charge).")
+    stream = serializers.BooleanField(
+        default=True, help_text="false pour un traitement par lots : le résultat arrive en une fois (moins de charge)."
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for kind in comparands.kinds():  # what other apps let the comparison read (deliberations…)
-            self.fields.setdefault(kind, serializers.ListField(
-                child=serializers.IntegerField(), required=False,
-                help_text=f"compare : deux éléments « {kind} » (un élément d'une autre collectivité s'il est public)."))
+            self.fields.setdefault(
+                kind,
+                serializers.ListField(
+                    child=serializers.IntegerField(),
+                    required=False,
+                    help_text=f"compare : deux éléments « {kind} » (d'une autre collectivité s'il est public).",
+                ),
+            )
 
 
 class FeedbackSerializer(serializers.Serializer):
@@ -80,8 +87,9 @@ def _user(request):
 
 
 def _accepted(request, generation: Generation) -> Response:
-    return Response(GenerationSerializer(generation, context={"request": request}).data,
-                    status=status.HTTP_202_ACCEPTED)
+    return Response(
+        GenerationSerializer(generation, context={"request": request}).data, status=status.HTTP_202_ACCEPTED
+    )
 
 
 def _refused(exc: services.AssistantError):
@@ -99,9 +107,13 @@ class QuestionView(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
-            generation = services.ask_question(authority=request.authority, user=_user(request),
-                                               question=data["question"], conversation=data.get("conversation"),
-                                               collections=data["collections"])
+            generation = services.ask_question(
+                authority=request.authority,
+                user=_user(request),
+                question=data["question"],
+                conversation=data.get("conversation"),
+                collections=data["collections"],
+            )
         except services.AssistantError as exc:
             _refused(exc)
         return _accepted(request, generation)
@@ -120,8 +132,13 @@ class ToolView(APIView):
         serializer.is_valid(raise_exception=True)
         try:
             inputs = validate_inputs(task, serializer.validated_data)
-            generation = services.request_tool(authority=request.authority, user=_user(request), task=task,
-                                               inputs=inputs, stream=serializer.validated_data["stream"])
+            generation = services.request_tool(
+                authority=request.authority,
+                user=_user(request),
+                task=task,
+                inputs=inputs,
+                stream=serializer.validated_data["stream"],
+            )
         except (services.AssistantError, ToolInputError) as exc:
             _refused(exc)
         return _accepted(request, generation)
@@ -150,8 +167,11 @@ class GenerationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         generation = self.get_object()
         serializer = FeedbackSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.rate(generation=generation, rating=1 if serializer.validated_data["rating"] == "up" else -1,
-                      reason=serializer.validated_data.get("reason", ""))
+        services.rate(
+            generation=generation,
+            rating=1 if serializer.validated_data["rating"] == "up" else -1,
+            reason=serializer.validated_data.get("reason", ""),
+        )
         return Response(self.get_serializer(generation).data)
 
 

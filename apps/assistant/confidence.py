@@ -55,11 +55,39 @@ PREFIX_CHARS = 6
 
 # Lexemes PostgreSQL's French stop-list lets through (accents are removed before it looks,
 # so "été" or "les" survive) and auxiliaries that carry no topic in a question.
-STOP_LEXEMES = frozenset({
-    "a", "le", "la", "ete", "etre", "avoir", "il", "elle", "t", "fait", "fair", "doit", "peut", "peuvent",
-    "sera", "seront", "avait", "leur", "plus", "moin", "tout", "tous", "entre", "sous", "depuis", "lor",
-    "cet", "ce", "mis",
-})
+STOP_LEXEMES = frozenset(
+    {
+        "a",
+        "le",
+        "la",
+        "ete",
+        "etre",
+        "avoir",
+        "il",
+        "elle",
+        "t",
+        "fait",
+        "fair",
+        "doit",
+        "peut",
+        "peuvent",
+        "sera",
+        "seront",
+        "avait",
+        "leur",
+        "plus",
+        "moin",
+        "tout",
+        "tous",
+        "entre",
+        "sous",
+        "depuis",
+        "lor",
+        "cet",
+        "ce",
+        "mis",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -96,8 +124,9 @@ def assess_retrieval(*, authority_id: int, query: str, hits: list[Hit]) -> Asses
     scored = [(_passage_score(hit, words, total), hit) for hit in considered]
     score, best = max(scored, key=lambda item: item[0])
     missing = tuple(w.lexeme for w in words if not _holds(best, w))
-    return Assessment(score=round(min(max(score, 0.0), 1.0), 4), words=words, best_chunk_id=best.chunk_id,
-                      missing=missing)
+    return Assessment(
+        score=round(min(max(score, 0.0), 1.0), 4), words=words, best_chunk_id=best.chunk_id, missing=missing
+    )
 
 
 def _passage_score(hit: Hit, words: tuple[QueryWord, ...], total: float) -> float:
@@ -110,7 +139,8 @@ def _passage_score(hit: Hit, words: tuple[QueryWord, ...], total: float) -> floa
 def _holds(hit: Hit, word: QueryWord) -> bool:
     # A document's date stands for its passages: minutes say « 2017 » on the cover, not in each item.
     return hit.chunk_id in word.found_in or (
-        _YEAR.fullmatch(word.lexeme) is not None and hit.date is not None and hit.date.year == int(word.lexeme))
+        _YEAR.fullmatch(word.lexeme) is not None and hit.date is not None and hit.date.year == int(word.lexeme)
+    )
 
 
 def query_words(*, authority_id: int, text: str, chunk_ids: list[int]) -> tuple[QueryWord, ...]:
@@ -134,8 +164,9 @@ def query_words(*, authority_id: int, text: str, chunk_ids: list[int]) -> tuple[
         # and then matched against every word: ~6 ms for 1,000 passages, where a count per word
         # costs one full scan each (row-level security keeps @@ off the GIN index).
         match = "v @@ (quote_literal(%s) || %s)::tsquery"
-        columns = ", ".join(f"count(*) FILTER (WHERE {match}), array_agg(id) FILTER (WHERE id = ANY(%s) AND {match})"
-                            for _ in lexemes)
+        columns = ", ".join(
+            f"count(*) FILTER (WHERE {match}), array_agg(id) FILTER (WHERE id = ANY(%s) AND {match})" for _ in lexemes
+        )
         cursor.execute(
             f"""
             SELECT count(*), {columns}
@@ -145,8 +176,10 @@ def query_words(*, authority_id: int, text: str, chunk_ids: list[int]) -> tuple[
             [value for lexeme in lexemes for value in (*_term(lexeme), chunk_ids, *_term(lexeme))] + [authority_id],
         )
         passages, *counts = cursor.fetchone()
-    return tuple(QueryWord(lexeme=lexeme, weight=_idf(passages, df), found_in=frozenset(found or ()))
-                 for lexeme, df, found in zip(lexemes, counts[::2], counts[1::2], strict=True))
+    return tuple(
+        QueryWord(lexeme=lexeme, weight=_idf(passages, df), found_in=frozenset(found or ()))
+        for lexeme, df, found in zip(lexemes, counts[::2], counts[1::2], strict=True)
+    )
 
 
 def _term(lexeme: str) -> tuple[str, str]:
@@ -159,4 +192,3 @@ def _term(lexeme: str) -> tuple[str, str]:
 def _idf(passages: int, df: int) -> float:
     """BM25's idf, as in apps.documents.search: never negative, highest for a word no passage has."""
     return math.log(1 + (max(passages, df) - df + 0.5) / (df + 0.5))
-

@@ -85,7 +85,7 @@ def _merge(original: str, changes: list[dict]) -> list[dict]:
         start, end = min(c["shown"][0] for c in group), max(c["shown"][1] for c in group)
         pieces, position = [], start
         for change in sorted(group, key=lambda c: (c["start"], c["end"])):
-            pieces += [original[position:change["start"]], change["after"]]
+            pieces += [original[position : change["start"]], change["after"]]
             position = change["end"]
         pieces.append(original[position:end])
         if (after := "".join(pieces)) != original[start:end]:

@@ -28,8 +28,7 @@ def best_sentences(text: str, query: str, *, count: int = 2, max_chars: int = 60
     if not candidates:
         return text[:max_chars]
     wanted = set(content_words(query))
-    scored = sorted(range(len(candidates)),
-                    key=lambda i: (-len(wanted & set(content_words(candidates[i]))), i))[:count]
+    scored = sorted(range(len(candidates)), key=lambda i: (-len(wanted & set(content_words(candidates[i]))), i))[:count]
     return " … ".join(candidates[i] for i in sorted(scored))[:max_chars]
 
 

@@ -6,14 +6,21 @@ from .services import MAX_QUESTION_CHARS
 
 
 class QuestionForm(forms.Form):
-    question = forms.CharField(label="Votre question", max_length=MAX_QUESTION_CHARS,
-                               widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Ex. : Quel est le tarif de la "
-                                                             "cantine décidé en 2023 ?"}))
+    question = forms.CharField(
+        label="Votre question",
+        max_length=MAX_QUESTION_CHARS,
+        widget=forms.Textarea(
+            attrs={"rows": 2, "placeholder": "Ex. : Quel est le tarif de la cantine décidé en 2023 ?"}
+        ),
+    )
     conversation = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    collections = forms.ModelMultipleChoiceField(label="Chercher dans", required=False,
-                                                 queryset=Collection.objects.none(),
-                                                 widget=forms.CheckboxSelectMultiple,
-                                                 help_text="Aucune case cochée : toutes les collections.")
+    collections = forms.ModelMultipleChoiceField(
+        label="Chercher dans",
+        required=False,
+        queryset=Collection.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Aucune case cochée : toutes les collections.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -27,15 +34,21 @@ class FeedbackForm(forms.Form):
 
 class WritingForm(forms.Form):
     task = forms.ChoiceField(label="Outil", choices=[])
-    text = forms.CharField(label="Texte", required=False, widget=forms.Textarea(attrs={"rows": 10}),
-                           help_text="Les données personnelles sont masquées avant l'envoi au modèle, puis "
-                                     "rétablies dans le résultat.")
-    instructions = forms.CharField(label="Consignes (courriel)", required=False,
-                                   widget=forms.Textarea(attrs={"rows": 3}))
-    agenda = forms.CharField(label="Ordre du jour (compte rendu)", required=False,
-                             widget=forms.Textarea(attrs={"rows": 4}))
-    notes = forms.CharField(label="Notes de séance (compte rendu)", required=False,
-                            widget=forms.Textarea(attrs={"rows": 6}))
+    text = forms.CharField(
+        label="Texte",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 10}),
+        help_text="Les données personnelles sont masquées avant l'envoi au modèle, puis rétablies dans le résultat.",
+    )
+    instructions = forms.CharField(
+        label="Consignes (courriel)", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    agenda = forms.CharField(
+        label="Ordre du jour (compte rendu)", required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    notes = forms.CharField(
+        label="Notes de séance (compte rendu)", required=False, widget=forms.Textarea(attrs={"rows": 6})
+    )
 
     def __init__(self, *args, tools, **kwargs):
         super().__init__(*args, **kwargs)
@@ -44,6 +57,9 @@ class WritingForm(forms.Form):
 
 class AssistantSettingsForm(forms.Form):
     abstain_below = forms.FloatField(
-        label="Seuil d'abstention", min_value=0, max_value=1,
+        label="Seuil d'abstention",
+        min_value=0,
+        max_value=1,
         help_text="Entre 0 et 1. En dessous de cette confiance de la recherche, l'assistant répond qu'il ne "
-                  "trouve pas l'information plutôt que de risquer une réponse.")
+        "trouve pas l'information plutôt que de risquer une réponse.",
+    )

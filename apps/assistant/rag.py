@@ -23,9 +23,18 @@ def abstain_threshold(authority) -> float:
 
 
 def source_from_hit(n: int, hit: Hit) -> dict:
-    return {"n": n, "chunk_id": hit.chunk_id, "document_id": hit.document_id, "title": hit.document_title,
-            "page": hit.page, "pages": hit.pages, "heading": hit.heading, "collection": hit.collection,
-            "date": hit.date.isoformat() if hit.date else None, "text": hit.text}
+    return {
+        "n": n,
+        "chunk_id": hit.chunk_id,
+        "document_id": hit.document_id,
+        "title": hit.document_title,
+        "page": hit.page,
+        "pages": hit.pages,
+        "heading": hit.heading,
+        "collection": hit.collection,
+        "date": hit.date.isoformat() if hit.date else None,
+        "text": hit.text,
+    }
 
 
 def standalone_query(question: str, history: list[dict], record: Record) -> str:
@@ -33,8 +42,9 @@ def standalone_query(question: str, history: list[dict], record: Record) -> str:
     if not history:
         return question
     if is_generative():
-        rewritten = ask_model(record, "rewrite", "rewrite", {"question": question, "history": history},
-                              stream=False, max_tokens=120)
+        rewritten = ask_model(
+            record, "rewrite", "rewrite", {"question": question, "history": history}, stream=False, max_tokens=120
+        )
         rewritten = rewritten.strip().splitlines()[0] if rewritten.strip() else ""
         if rewritten:
             return rewritten[:500]
@@ -44,8 +54,13 @@ def standalone_query(question: str, history: list[dict], record: Record) -> str:
 def retrieve(generation: Generation, query: str) -> tuple[list[dict], float]:
     filters = SearchFilters(collections=[int(c) for c in generation.input.get("collections") or []])
     with tenant_context(generation.authority_id):
-        hits = search(authority_id=generation.authority_id, query=query, filters=filters,
-                      limit=settings.ASSISTANT_SOURCES, with_facets=False).hits
+        hits = search(
+            authority_id=generation.authority_id,
+            query=query,
+            filters=filters,
+            limit=settings.ASSISTANT_SOURCES,
+            with_facets=False,
+        ).hits
         confidence = retrieval_confidence(authority_id=generation.authority_id, query=query, hits=hits)
     return [source_from_hit(n, hit) for n, hit in enumerate(hits, start=1)], confidence
 
@@ -65,8 +80,9 @@ def answer_question(generation: Generation, record: Record) -> dict:
         text = extractive.extractive_answer(sources, question)
         return fields | _with_citations(citations.check(text, len(sources)), sources, mode="extractive")
     given = [{"n": s["n"], "title": s["title"], "page": s["page"], "text": s["text"]} for s in sources]
-    text = ask_model(record, "answer", "answer", {"question": question, "sources": given, "history": turns},
-                     max_tokens=700)
+    text = ask_model(
+        record, "answer", "answer", {"question": question, "sources": given, "history": turns}, max_tokens=700
+    )
     if citations.is_abstention(text):
         return fields | abstention(query, sources, reason="model")
     return fields | _with_citations(citations.check(text, len(sources)), sources, mode="generative")
@@ -74,16 +90,27 @@ def answer_question(generation: Generation, record: Record) -> dict:
 
 def abstention(query: str, sources: list[dict], *, reason: str) -> dict:
     searched = sorted({s["title"] for s in sources})
-    return {"output": citations.ABSTENTION, "outcome": Outcome.ABSTAINED,
-            "result": {"abstained_because": reason, "searched": {"query": query, "documents": searched}}}
+    return {
+        "output": citations.ABSTENTION,
+        "outcome": Outcome.ABSTAINED,
+        "result": {"abstained_because": reason, "searched": {"query": query, "documents": searched}},
+    }
 
 
 def _with_citations(checked: citations.CheckedAnswer, sources: list[dict], *, mode: str) -> dict:
     by_number = {s["n"]: s for s in sources}
-    cited = [{"n": n, "quote": citations.quote_for(by_number[n]["text"], _sentences_citing(checked.text, n))}
-             for n in checked.cited]
-    return {"output": checked.text, "outcome": Outcome.DONE, "mode": mode, "flagged": checked.flagged,
-            "invalid_citations": checked.invalid, "result": {"cited": cited}}
+    cited = [
+        {"n": n, "quote": citations.quote_for(by_number[n]["text"], _sentences_citing(checked.text, n))}
+        for n in checked.cited
+    ]
+    return {
+        "output": checked.text,
+        "outcome": Outcome.DONE,
+        "mode": mode,
+        "flagged": checked.flagged,
+        "invalid_citations": checked.invalid,
+        "result": {"cited": cited},
+    }
 
 
 def _sentences_citing(text: str, n: int) -> str:

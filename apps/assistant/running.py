@@ -53,8 +53,11 @@ def run_generation(run: JobRun) -> dict:
         raise
     except Exception:
         logger.exception("Generation %s failed", generation_id)
-        _finish(generation_id, record, {"outcome": Outcome.FAILED,
-                                        "error": "Erreur inattendue ; l'équipe technique peut la retrouver."})
+        _finish(
+            generation_id,
+            record,
+            {"outcome": Outcome.FAILED, "error": "Erreur inattendue ; l'équipe technique peut la retrouver."},
+        )
         raise
     fields.setdefault("outcome", Outcome.DONE)
     fields.setdefault("mode", Generation.Mode.GENERATIVE if record.calls else Generation.Mode.EXTRACTIVE)
@@ -73,10 +76,20 @@ def _finish(generation_id: int, record: Record, fields: dict) -> None:
 
 def snapshot(generation: Generation) -> dict:
     """The final state, as the stream's last event and the API's JSON."""
-    return {"id": generation.pk, "task": generation.task, "outcome": generation.outcome, "mode": generation.mode,
-            "output": generation.output, "error": generation.error, "flagged": generation.flagged,
-            "invalid_citations": generation.invalid_citations, "query": generation.query,
-            "sources": generation.public_sources,
-            "result": generation.result, "model": generation.model,
-            "tokens": {"prompt": generation.prompt_tokens, "completion": generation.completion_tokens},
-            "energy_wh": round(generation.energy_wh, 4), "co2_g": round(generation.co2_g, 4)}
+    return {
+        "id": generation.pk,
+        "task": generation.task,
+        "outcome": generation.outcome,
+        "mode": generation.mode,
+        "output": generation.output,
+        "error": generation.error,
+        "flagged": generation.flagged,
+        "invalid_citations": generation.invalid_citations,
+        "query": generation.query,
+        "sources": generation.public_sources,
+        "result": generation.result,
+        "model": generation.model,
+        "tokens": {"prompt": generation.prompt_tokens, "completion": generation.completion_tokens},
+        "energy_wh": round(generation.energy_wh, 4),
+        "co2_g": round(generation.co2_g, 4),
+    }

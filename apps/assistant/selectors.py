@@ -10,9 +10,11 @@ def history(generation: Generation) -> list[dict]:
     """The conversation's previous answered turns, oldest first."""
     if not generation.conversation_id:
         return []
-    previous = (Generation.objects.filter(conversation_id=generation.conversation_id, pk__lt=generation.pk,
-                                          outcome__in=[Generation.Outcome.DONE, Generation.Outcome.ABSTAINED])
-                .order_by("-pk")[:HISTORY_TURNS])
+    previous = Generation.objects.filter(
+        conversation_id=generation.conversation_id,
+        pk__lt=generation.pk,
+        outcome__in=[Generation.Outcome.DONE, Generation.Outcome.ABSTAINED],
+    ).order_by("-pk")[:HISTORY_TURNS]
     return [{"question": g.input.get("question", ""), "answer": g.output} for g in reversed(previous)]
 
 

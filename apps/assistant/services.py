@@ -25,18 +25,19 @@ def _check_quota(authority) -> None:
 
 
 def _start(*, authority, user, task: str, inputs: dict, conversation=None) -> Generation:
-    generation = Generation.objects.create(authority=authority, user=user, task=task, input=inputs,
-                                           conversation=conversation)
-    job = enqueue_job(authority=authority, kind=GENERATE_JOB, created_by=user,
-                      params={"generation_id": generation.pk})
+    generation = Generation.objects.create(
+        authority=authority, user=user, task=task, input=inputs, conversation=conversation
+    )
+    job = enqueue_job(authority=authority, kind=GENERATE_JOB, created_by=user, params={"generation_id": generation.pk})
     Generation.objects.filter(pk=generation.pk).update(job=job)
     generation.job = job
     return generation
 
 
 @transaction.atomic
-def ask_question(*, authority, user, question: str, conversation: Conversation | None = None,
-                 collections: list[int] | None = None) -> Generation:
+def ask_question(
+    *, authority, user, question: str, conversation: Conversation | None = None, collections: list[int] | None = None
+) -> Generation:
     question = " ".join((question or "").split())
     if not question:
         raise AssistantError("Posez une question.")
@@ -44,12 +45,18 @@ def ask_question(*, authority, user, question: str, conversation: Conversation |
         raise AssistantError(f"La question est trop longue (plus de {MAX_QUESTION_CHARS} caractères).")
     _check_quota(authority)
     if conversation is None:
-        conversation = Conversation.objects.create(authority=authority, user=user, title=question[:200],
-                                                   collections=sorted(collections or []))
+        conversation = Conversation.objects.create(
+            authority=authority, user=user, title=question[:200], collections=sorted(collections or [])
+        )
     else:
         conversation.save(update_fields=["updated_at"])
-    return _start(authority=authority, user=user, task=Generation.Task.ANSWER, conversation=conversation,
-                  inputs={"question": question, "collections": conversation.collections})
+    return _start(
+        authority=authority,
+        user=user,
+        task=Generation.Task.ANSWER,
+        conversation=conversation,
+        inputs={"question": question, "collections": conversation.collections},
+    )
 
 
 @transaction.atomic

@@ -33,8 +33,12 @@ def chat(request):
     conversation = None
     if request.GET.get("conversation"):
         conversation = get_object_or_404(selectors.conversations_of(request.user), pk=request.GET["conversation"])
-    form = QuestionForm(initial={"conversation": conversation.pk if conversation else None,
-                                 "collections": conversation.collections if conversation else []})
+    form = QuestionForm(
+        initial={
+            "conversation": conversation.pk if conversation else None,
+            "collections": conversation.collections if conversation else [],
+        }
+    )
     if request.method == "POST":
         form = QuestionForm(request.POST)
         if form.is_valid():
@@ -43,9 +47,18 @@ def chat(request):
             errors = " ".join(str(e) for field_errors in form.errors.values() for e in field_errors)
             return render(request, "assistant/_refused.html", {"message": errors})
     turns = conversation.generations.order_by("pk") if conversation else []
-    return render(request, "assistant/chat.html", {
-        "form": form, "conversations": conversations, "conversation": conversation, "turns": turns,
-        "generative": is_generative()}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "assistant/chat.html",
+        {
+            "form": form,
+            "conversations": conversations,
+            "conversation": conversation,
+            "turns": turns,
+            "generative": is_generative(),
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 def _ask(request, form):
@@ -54,9 +67,13 @@ def _ask(request, form):
     if data["conversation"]:
         conversation = get_object_or_404(selectors.conversations_of(request.user), pk=data["conversation"])
     try:
-        generation = services.ask_question(authority=request.authority, user=request.user,
-                                           question=data["question"], conversation=conversation,
-                                           collections=[c.pk for c in data["collections"]])
+        generation = services.ask_question(
+            authority=request.authority,
+            user=request.user,
+            question=data["question"],
+            conversation=conversation,
+            collections=[c.pk for c in data["collections"]],
+        )
     except services.AssistantError as exc:
         if request.htmx:
             return render(request, "assistant/_refused.html", {"message": exc.user_message})
@@ -90,8 +107,11 @@ def feedback(request, pk):
     generation = _generation(request, pk)
     form = FeedbackForm(request.POST)
     if form.is_valid():
-        services.rate(generation=generation, rating=1 if form.cleaned_data["rating"] == "up" else -1,
-                      reason=form.cleaned_data["reason"])
+        services.rate(
+            generation=generation,
+            rating=1 if form.cleaned_data["rating"] == "up" else -1,
+            reason=form.cleaned_data["reason"],
+        )
     template = "assistant/_feedback.html"
     if not request.htmx:
         messages.success(request, "Merci pour votre avis.")
@@ -108,9 +128,16 @@ def writing_page(request):
         response = _start_tool(request, form.cleaned_data["task"], data)
         if response:
             return response
-    return render(request, "assistant/writing.html", {
-        "form": form, "tools": tools, "generative": is_generative(),
-        "recent": Generation.objects.filter(user=request.user).exclude(task=Generation.Task.ANSWER)[:10]})
+    return render(
+        request,
+        "assistant/writing.html",
+        {
+            "form": form,
+            "tools": tools,
+            "generative": is_generative(),
+            "recent": Generation.objects.filter(user=request.user).exclude(task=Generation.Task.ANSWER)[:10],
+        },
+    )
 
 
 @ability_required("assistant", "tools")
@@ -119,8 +146,12 @@ def run_tool(request, task):
     """Actions on a document or search results: « Résumer », « Points clés », « Comparer »…"""
     if task not in TOOLS:
         raise PermissionDenied
-    data = {"document": request.POST.get("document"), "documents": request.POST.getlist("documents"),
-            "chunks": request.POST.getlist("chunks"), "text": request.POST.get("text")}
+    data = {
+        "document": request.POST.get("document"),
+        "documents": request.POST.getlist("documents"),
+        "chunks": request.POST.getlist("chunks"),
+        "text": request.POST.get("text"),
+    }
     data = {k: v for k, v in data.items() if v}
     return _start_tool(request, task, data) or redirect(request.POST.get("next") or "assistant-writing")
 
@@ -143,8 +174,11 @@ def apply_corrections(request, pk):
         raise PermissionDenied
     accepted = {int(i) for i in request.POST.getlist("accepted") if i.isdigit()}
     text = corrections.apply(generation.result["original"], generation.result["changes"], accepted)
-    return render(request, "assistant/_corrected.html", {"text": text, "accepted": len(accepted),
-                                                         "total": len(generation.result["changes"])})
+    return render(
+        request,
+        "assistant/_corrected.html",
+        {"text": text, "accepted": len(accepted), "total": len(generation.result["changes"])},
+    )
 
 
 @ability_required("assistant", "audit")
@@ -156,16 +190,26 @@ def audit_log(request):
     form = AssistantSettingsForm(request.POST or None, initial={"abstain_below": abstain_threshold(authority)})
     if request.method == "POST" and form.is_valid():
         authority.settings = (authority.settings or {}) | {
-            "assistant": (authority.settings or {}).get("assistant", {}) | form.cleaned_data}
+            "assistant": (authority.settings or {}).get("assistant", {}) | form.cleaned_data
+        }
         authority.save(update_fields=["settings"])
         messages.success(request, "Réglages de l'assistant enregistrés.")
         return redirect("assistant-audit")
     page = Paginator(generations, 50).get_page(request.GET.get("page"))
     quota = ai_selectors.monthly_quota(authority)
     usage = ai_selectors.usage_this_month()
-    return render(request, "assistant/audit.html", {
-        "page": page, "form": form, "usage": usage, "quota": quota, "default_threshold": ABSTAIN_BELOW,
-        "used_share": round(100 * (usage["prompt"] + usage["completion"]) / quota) if quota else None})
+    return render(
+        request,
+        "assistant/audit.html",
+        {
+            "page": page,
+            "form": form,
+            "usage": usage,
+            "quota": quota,
+            "default_threshold": ABSTAIN_BELOW,
+            "used_share": round(100 * (usage["prompt"] + usage["completion"]) / quota) if quota else None,
+        },
+    )
 
 
 @ability_required("assistant", "ask")

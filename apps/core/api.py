@@ -58,8 +58,10 @@ class BadRequestSerializer(serializers.Serializer):
     """The body of every 400 answer of the API."""
 
     detail = serializers.CharField(help_text="Une phrase en français qui résume le refus.")
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()),
-                                   help_text="Messages par champ (ou non_field_errors) ; vide sans détail par champ.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Messages par champ (ou non_field_errors) ; vide sans détail par champ.",
+    )
 
 
 class RegistreAutoSchema(AutoSchema):

@@ -36,8 +36,11 @@ def check_database() -> dict:
 
 
 def check_broker() -> dict:
-    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=settings.READINESS_TIMEOUT_SECONDS,
-                                  socket_timeout=settings.READINESS_TIMEOUT_SECONDS)
+    client = redis.Redis.from_url(
+        settings.REDIS_URL,
+        socket_connect_timeout=settings.READINESS_TIMEOUT_SECONDS,
+        socket_timeout=settings.READINESS_TIMEOUT_SECONDS,
+    )
     try:
         client.ping()
     finally:
@@ -56,13 +59,15 @@ def _check_http(url: str, api_key: str, off_status: str, off_detail: str) -> dic
 
 
 def check_inference() -> dict:
-    return _check_http(settings.INFERENCE_URL, settings.INFERENCE_API_KEY, DISABLED,
-                       "INFERENCE_URL not set: offline (extractive) mode")
+    return _check_http(
+        settings.INFERENCE_URL, settings.INFERENCE_API_KEY, DISABLED, "INFERENCE_URL not set: offline (extractive) mode"
+    )
 
 
 def check_embeddings() -> dict:
-    return _check_http(settings.EMBEDDINGS_URL, settings.EMBEDDINGS_API_KEY, LOCAL,
-                       "EMBEDDINGS_URL not set: local CPU model")
+    return _check_http(
+        settings.EMBEDDINGS_URL, settings.EMBEDDINGS_API_KEY, LOCAL, "EMBEDDINGS_URL not set: local CPU model"
+    )
 
 
 CHECKS = {

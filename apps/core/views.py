@@ -25,6 +25,11 @@ def readyz(request):
 @ability_required("authority", "retrieve")
 def dashboard(request):
     jobs = list(recent_jobs(limit=10))
-    return render(request, "core/dashboard.html", {
-        "jobs": jobs, "any_active": any(job.is_active for job in jobs),
-    })
+    return render(
+        request,
+        "core/dashboard.html",
+        {
+            "jobs": jobs,
+            "any_active": any(job.is_active for job in jobs),
+        },
+    )

@@ -37,8 +37,14 @@ class Session(TenantModel):
     date = models.DateField("date de la séance")
     title = models.CharField("intitulé", max_length=300, blank=True)
     agenda = models.TextField("ordre du jour", blank=True)
-    minutes = models.ForeignKey("documents.Document", on_delete=models.SET_NULL, null=True, blank=True,
-                                related_name="+", verbose_name="procès-verbal ou compte rendu")
+    minutes = models.ForeignKey(
+        "documents.Document",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="procès-verbal ou compte rendu",
+    )
     # Deliberations proposed from the minutes, waiting for an agent: [{objet, votes…, status}]
     proposals = models.JSONField("propositions extraites", default=list, blank=True)
     created_at = models.DateTimeField("créée le", auto_now_add=True)
@@ -69,8 +75,14 @@ class ScdlImport(TenantModel):
     job = models.ForeignKey("jobs.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     # {"rows", "valid", "invalid", "created", "updated", "unchanged", "issues": [...], ...}
     report = models.JSONField("rapport", default=dict, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+", verbose_name="lancé par")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="lancé par",
+    )
     created_at = models.DateTimeField("lancé le", auto_now_add=True)
 
     class Meta:
@@ -111,18 +123,30 @@ class Deliberation(TenantModel):
     delib_url = models.URLField("adresse de l'acte", max_length=1000, blank=True)
 
     # Registre's own fields
-    published = models.BooleanField("publiée", default=False,
-                                    help_text="Visible dans le registre public et l'export SCDL.")
+    published = models.BooleanField(
+        "publiée", default=False, help_text="Visible dans le registre public et l'export SCDL."
+    )
     decision = models.CharField("décision", max_length=200, blank=True)
-    text = models.TextField("texte intégral", blank=True,
-                            help_text="Copié du document de l'acte une fois indexé (rapprochement, classement).")
-    document = models.ForeignKey("documents.Document", on_delete=models.SET_NULL, null=True, blank=True,
-                                 related_name="deliberations", verbose_name="document de l'acte")
-    session = models.ForeignKey(Session, on_delete=models.SET_NULL, null=True, blank=True,
-                                related_name="deliberations", verbose_name="séance")
+    text = models.TextField(
+        "texte intégral",
+        blank=True,
+        help_text="Copié du document de l'acte une fois indexé (rapprochement, classement).",
+    )
+    document = models.ForeignKey(
+        "documents.Document",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="deliberations",
+        verbose_name="document de l'acte",
+    )
+    session = models.ForeignKey(
+        Session, on_delete=models.SET_NULL, null=True, blank=True, related_name="deliberations", verbose_name="séance"
+    )
     origin = models.CharField("origine", max_length=10, choices=Origin.choices, default=Origin.MANUAL)
-    last_import = models.ForeignKey(ScdlImport, on_delete=models.SET_NULL, null=True, blank=True,
-                                    related_name="+", verbose_name="dernier import")
+    last_import = models.ForeignKey(
+        ScdlImport, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="dernier import"
+    )
     # Routing: [{"code", "label", "level", "score"}] best first; cleared once an agent confirms.
     matiere_suggestions = models.JSONField("matières suggérées", default=list, blank=True)
     matiere_confirmed = models.BooleanField("matière confirmée", default=False)
@@ -149,8 +173,13 @@ class Deliberation(TenantModel):
             models.Index(fields=["authority", "matiere_code"], name="deliberation_matiere"),
             models.Index(fields=["published", "-delib_date"], name="deliberation_published"),
             GinIndex(fields=["search_vector"], name="deliberation_search_vector"),
-            HnswIndex(name="deliberation_embedding_hnsw", fields=["embedding"], m=16, ef_construction=64,
-                      opclasses=["vector_cosine_ops"]),
+            HnswIndex(
+                name="deliberation_embedding_hnsw",
+                fields=["embedding"],
+                m=16,
+                ef_construction=64,
+                opclasses=["vector_cosine_ops"],
+            ),
         ]
 
     def __str__(self):

@@ -58,7 +58,8 @@ def load_nomenclature(model=None, using: str = "default") -> int:
         label, level, source = entries[code]
         parent = rows.get(code.rsplit(".", 1)[0]) if level > 1 else None
         rows[code], _ = model.objects.using(using).update_or_create(
-            code=code, defaults={"label": label, "level": level, "parent": parent, "source": source})
+            code=code, defaults={"label": label, "level": level, "parent": parent, "source": source}
+        )
     for cached in (all_matieres, _by_code, _by_label):
         cached.cache_clear()
     return len(rows)

@@ -13,8 +13,18 @@ from .routing import views as routing_views
 from .similar import api as similar_api
 from .similar import views as similar_views
 
-page_urlpatterns = [*register_views.urlpatterns, *imports_views.urlpatterns, *routing_views.urlpatterns,
-                    *minutes_views.urlpatterns, *similar_views.urlpatterns]
+page_urlpatterns = [
+    *register_views.urlpatterns,
+    *imports_views.urlpatterns,
+    *routing_views.urlpatterns,
+    *minutes_views.urlpatterns,
+    *similar_views.urlpatterns,
+]
 public_urlpatterns = [*register_public.urlpatterns]
-api_urlpatterns = [*register_api.urlpatterns, *imports_api.urlpatterns, *routing_api.urlpatterns,
-                   *minutes_api.urlpatterns, *similar_api.urlpatterns]
+api_urlpatterns = [
+    *register_api.urlpatterns,
+    *imports_api.urlpatterns,
+    *routing_api.urlpatterns,
+    *minutes_api.urlpatterns,
+    *similar_api.urlpatterns,
+]

@@ -53,13 +53,14 @@ def ensure_embeddings(deliberations, *, on_batch=None) -> int:
     # Another authority's published act is readable here but not writable: it is embedded in its own context.
     todo = [d for d in deliberations if not is_current(d, embedder.model_id) and d.authority_id == authority_id]
     for start in range(0, len(todo), BATCH_SIZE):
-        batch = todo[start:start + BATCH_SIZE]
+        batch = todo[start : start + BATCH_SIZE]
         vectors = embedder.embed_passages([embedding_text(d) for d in batch])
         for deliberation, vector in zip(batch, vectors, strict=True):
             deliberation.embedding, deliberation.embedding_model = vector, embedder.model_id
             # update(): an embedding is not an edit, updated_at stays as it was.
-            Deliberation.all_tenants.filter(pk=deliberation.pk).update(embedding=vector,
-                                                                      embedding_model=embedder.model_id)
+            Deliberation.all_tenants.filter(pk=deliberation.pk).update(
+                embedding=vector, embedding_model=embedder.model_id
+            )
         if on_batch:
             on_batch(start + len(batch), len(todo))
     if todo:

@@ -47,8 +47,9 @@ class CollectionViewSet(viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         if instance.documents.exists():
-            raise serializers.ValidationError({"detail": "La collection contient des documents : "
-                                                         "déplacez-les ou supprimez-les d'abord."})
+            raise serializers.ValidationError(
+                {"detail": "La collection contient des documents : déplacez-les ou supprimez-les d'abord."}
+            )
         instance.delete()
 
 
@@ -60,11 +61,42 @@ class DocumentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Document
-        fields = ["id", "title", "kind", "date", "matiere", "collection", "source", "original_filename", "size",
-                  "mime_type", "content_hash", "metadata", "state", "state_label", "error", "warnings",
-                  "page_count", "progress", "created_at", "indexed_at", "abilities"]
-        read_only_fields = ["source", "original_filename", "size", "mime_type", "content_hash", "state", "error",
-                            "warnings", "page_count", "created_at", "indexed_at"]
+        fields = [
+            "id",
+            "title",
+            "kind",
+            "date",
+            "matiere",
+            "collection",
+            "source",
+            "original_filename",
+            "size",
+            "mime_type",
+            "content_hash",
+            "metadata",
+            "state",
+            "state_label",
+            "error",
+            "warnings",
+            "page_count",
+            "progress",
+            "created_at",
+            "indexed_at",
+            "abilities",
+        ]
+        read_only_fields = [
+            "source",
+            "original_filename",
+            "size",
+            "mime_type",
+            "content_hash",
+            "state",
+            "error",
+            "warnings",
+            "page_count",
+            "created_at",
+            "indexed_at",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -95,8 +127,13 @@ class ChunkSerializer(serializers.ModelSerializer):
         fields = ["id", "position", "pages", "heading", "text", "token_count", "embedding_model"]
 
 
-class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
-                      mixins.DestroyModelMixin, viewsets.GenericViewSet):
+class DocumentViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
     """The authority's documents, their indexing state and progress."""
 
     serializer_class = DocumentSerializer
@@ -112,10 +149,18 @@ class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.U
                 queryset = queryset.filter(**{field: params[field]})
         return queryset
 
-    @extend_schema(request={"multipart/form-data": UploadSerializer},
-                   responses={201: inline_serializer("UploadResult", {
-                       "documents": DocumentSerializer(many=True),
-                       "errors": serializers.ListField(child=serializers.DictField())})})
+    @extend_schema(
+        request={"multipart/form-data": UploadSerializer},
+        responses={
+            201: inline_serializer(
+                "UploadResult",
+                {
+                    "documents": DocumentSerializer(many=True),
+                    "errors": serializers.ListField(child=serializers.DictField()),
+                },
+            )
+        },
+    )
     def create(self, request):
         """Upload one or several files (or zips). Each is indexed in the background; a file already
         stored (same content) returns the existing document. 201 if at least one was accepted."""
@@ -123,16 +168,22 @@ class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.U
         upload.is_valid(raise_exception=True)
         data = dict(upload.validated_data)
         files = data.pop("files")
-        outcomes = services.add_uploads(authority=request.authority, files=files,
-                                        created_by=request.user if request.user.is_authenticated else None,
-                                        source="API", **data)
+        outcomes = services.add_uploads(
+            authority=request.authority,
+            files=files,
+            created_by=request.user if request.user.is_authenticated else None,
+            source="API",
+            **data,
+        )
         accepted = [o.document for o in outcomes if o.document]
         refused = [o for o in outcomes if o.error]
         if not accepted:
             messages = [o.error for o in refused]
             raise ValidationError({"detail": messages[0] if len(messages) == 1 else NONE_ACCEPTED, "files": messages})
-        body = {"documents": self.get_serializer(accepted, many=True).data,
-                "errors": [{"file": o.filename, "detail": o.error} for o in refused]}
+        body = {
+            "documents": self.get_serializer(accepted, many=True).data,
+            "errors": [{"file": o.filename, "detail": o.error} for o in refused],
+        }
         return Response(body, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance):
@@ -142,12 +193,16 @@ class DocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.U
     @action(detail=True, methods=["post"])
     def reindex(self, request, pk=None):
         """Extract, chunk and embed the document again (its file is kept)."""
-        document = services.reindex_document(document=self.get_object(),
-                                             created_by=request.user if request.user.is_authenticated else None)
+        document = services.reindex_document(
+            document=self.get_object(), created_by=request.user if request.user.is_authenticated else None
+        )
         return Response(self.get_serializer(document).data, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(responses=inline_serializer("Page", {"number": serializers.IntegerField(),
-                                                        "text": serializers.CharField()}, many=True))
+    @extend_schema(
+        responses=inline_serializer(
+            "Page", {"number": serializers.IntegerField(), "text": serializers.CharField()}, many=True
+        )
+    )
     @action(detail=True, methods=["get"])
     def pages(self, request, pk=None):
         """Extracted text, page by page."""
@@ -180,14 +235,26 @@ class SearchView(APIView):
     permission_classes = [ability("documents", "search")]
 
     @extend_schema(
-        parameters=[OpenApiParameter("q", str, required=True), OpenApiParameter("mode", str, enum=MODES),
-                    OpenApiParameter("collection", int, many=True), OpenApiParameter("kind", str, many=True),
-                    OpenApiParameter("year", int), OpenApiParameter("date_from", str),
-                    OpenApiParameter("date_to", str), OpenApiParameter("matiere", str),
-                    OpenApiParameter("limit", int)],
-        responses=inline_serializer("SearchResults", {
-            "query": serializers.CharField(), "mode": serializers.CharField(), "hits": HitSerializer(many=True),
-            "facets": serializers.DictField()}),
+        parameters=[
+            OpenApiParameter("q", str, required=True),
+            OpenApiParameter("mode", str, enum=MODES),
+            OpenApiParameter("collection", int, many=True),
+            OpenApiParameter("kind", str, many=True),
+            OpenApiParameter("year", int),
+            OpenApiParameter("date_from", str),
+            OpenApiParameter("date_to", str),
+            OpenApiParameter("matiere", str),
+            OpenApiParameter("limit", int),
+        ],
+        responses=inline_serializer(
+            "SearchResults",
+            {
+                "query": serializers.CharField(),
+                "mode": serializers.CharField(),
+                "hits": HitSerializer(many=True),
+                "facets": serializers.DictField(),
+            },
+        ),
     )
     def get(self, request):
         form = SearchForm(request.query_params)
@@ -198,9 +265,22 @@ class SearchView(APIView):
             raise ValidationError({"mode": [f"Valeurs possibles : {', '.join(MODES)}."]})
         limit_param = request.query_params.get("limit", "10")
         limit = min(max(int(limit_param), 1), 50) if limit_param.isdigit() else 10
-        results = search(authority_id=request.authority.pk, query=form.cleaned_data["q"],
-                         filters=filters_from(form.cleaned_data), limit=limit, mode=mode)
-        facets = {name: [{"value": v, "label": label, "count": n} for v, label, n in values]
-                  for name, values in results.facets.items()}
-        return Response({"query": results.query, "mode": results.mode,
-                         "hits": HitSerializer(results.hits, many=True).data, "facets": facets})
+        results = search(
+            authority_id=request.authority.pk,
+            query=form.cleaned_data["q"],
+            filters=filters_from(form.cleaned_data),
+            limit=limit,
+            mode=mode,
+        )
+        facets = {
+            name: [{"value": v, "label": label, "count": n} for v, label, n in values]
+            for name, values in results.facets.items()
+        }
+        return Response(
+            {
+                "query": results.query,
+                "mode": results.mode,
+                "hits": HitSerializer(results.hits, many=True).data,
+                "facets": facets,
+            }
+        )

@@ -81,12 +81,17 @@ class TEIEmbedder:
     def _embed(self, texts: list[str]) -> np.ndarray:
         try:
             vectors = [
-                np.asarray(self._client.feature_extraction(texts[i:i + TEI_BATCH_SIZE], normalize=True,
-                                                           truncate=True), dtype=np.float32)
+                np.asarray(
+                    self._client.feature_extraction(texts[i : i + TEI_BATCH_SIZE], normalize=True, truncate=True),
+                    dtype=np.float32,
+                )
                 for i in range(0, len(texts), TEI_BATCH_SIZE)
             ]
-            return np.vstack(vectors).reshape(len(texts), self.dimensions) if vectors else \
-                np.empty((0, self.dimensions), np.float32)
+            return (
+                np.vstack(vectors).reshape(len(texts), self.dimensions)
+                if vectors
+                else np.empty((0, self.dimensions), np.float32)
+            )
         except TEI_FAILURES as exc:
             raise EmbeddingUnavailable(f"TEI embedder failed: {exc!r}") from exc
 
@@ -100,8 +105,12 @@ class TEIEmbedder:
 @functools.cache
 def get_embedder() -> Embedder:
     if settings.EMBEDDINGS_URL:
-        return TEIEmbedder(settings.EMBEDDINGS_URL, settings.EMBEDDINGS_MODEL_ID, settings.EMBEDDINGS_API_KEY,
-                           timeout=settings.EMBEDDINGS_TIMEOUT_SECONDS)
+        return TEIEmbedder(
+            settings.EMBEDDINGS_URL,
+            settings.EMBEDDINGS_MODEL_ID,
+            settings.EMBEDDINGS_API_KEY,
+            timeout=settings.EMBEDDINGS_TIMEOUT_SECONDS,
+        )
     return LocalE5Embedder()
 
 
@@ -115,9 +124,12 @@ def rerank(query: str, texts: list[str]) -> list[float] | None:
         return None
     headers = {"Authorization": f"Bearer {settings.EMBEDDINGS_API_KEY}"} if settings.EMBEDDINGS_API_KEY else {}
     try:
-        response = httpx.post(settings.RERANK_URL.rstrip("/") + "/rerank", headers=headers,
-                              json={"query": query, "texts": texts, "truncate": True, "raw_scores": False},
-                              timeout=settings.EMBEDDINGS_TIMEOUT_SECONDS)
+        response = httpx.post(
+            settings.RERANK_URL.rstrip("/") + "/rerank",
+            headers=headers,
+            json={"query": query, "texts": texts, "truncate": True, "raw_scores": False},
+            timeout=settings.EMBEDDINGS_TIMEOUT_SECONDS,
+        )
         response.raise_for_status()
     except httpx.HTTPError as exc:  # search still works without reranking: log and carry on
         logger.warning("Reranking unavailable, keeping fused order: %r", exc)

@@ -60,8 +60,7 @@ SUPPORTED_LABEL = "PDF, Word (.docx), OpenDocument (.odt), HTML, texte (.txt) ou
 MSG_UNSUPPORTED = f"Ce format de fichier n'est pas pris en charge : déposez un document {SUPPORTED_LABEL}."
 MSG_IMAGE = "Les images ne sont pas prises en charge : enregistrez le document au format PDF puis déposez-le."
 MSG_CORRUPT = (
-    "Le fichier {kind} est illisible ou endommagé : ouvrez-le pour vérifier, enregistrez-le à nouveau "
-    "puis déposez-le."
+    "Le fichier {kind} est illisible ou endommagé : ouvrez-le pour vérifier, enregistrez-le à nouveau puis déposez-le."
 )
 MSG_TRUNCATED = (
     "Le PDF est incomplet (fichier tronqué, par exemple un téléchargement interrompu) : déposez-le à nouveau."

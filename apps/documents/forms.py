@@ -17,12 +17,14 @@ class MultipleFileField(forms.FileField):
 
 class UploadForm(forms.Form):
     files = MultipleFileField(
-        label="Fichiers", help_text="PDF, DOCX, ODT, HTML, TXT, Markdown, ou une archive .zip. "
-                                    "Vous pouvez en sélectionner plusieurs, ou les glisser ici.")
-    collection = forms.ModelChoiceField(label="Collection", queryset=Collection.objects.none(), required=False,
-                                        empty_label="Documents (par défaut)")
-    kind = forms.ChoiceField(label="Type", choices=Document.Kind.choices, initial=Document.Kind.OTHER,
-                             required=False)
+        label="Fichiers",
+        help_text="PDF, DOCX, ODT, HTML, TXT, Markdown, ou une archive .zip. "
+        "Vous pouvez en sélectionner plusieurs, ou les glisser ici.",
+    )
+    collection = forms.ModelChoiceField(
+        label="Collection", queryset=Collection.objects.none(), required=False, empty_label="Documents (par défaut)"
+    )
+    kind = forms.ChoiceField(label="Type", choices=Document.Kind.choices, initial=Document.Kind.OTHER, required=False)
     date = forms.DateField(label="Date (facultatif)", required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, **kwargs):
@@ -34,12 +36,18 @@ class UploadForm(forms.Form):
 
 
 class SearchForm(forms.Form):
-    q = forms.CharField(label="Rechercher", max_length=500, required=False,
-                        widget=forms.TextInput(attrs={"type": "search", "placeholder": "ex. tarif de la cantine"}))
-    collection = forms.ModelMultipleChoiceField(label="Collections", queryset=Collection.objects.none(),
-                                                required=False, widget=forms.CheckboxSelectMultiple)
-    kind = forms.MultipleChoiceField(label="Types", choices=Document.Kind.choices, required=False,
-                                     widget=forms.CheckboxSelectMultiple)
+    q = forms.CharField(
+        label="Rechercher",
+        max_length=500,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "ex. tarif de la cantine"}),
+    )
+    collection = forms.ModelMultipleChoiceField(
+        label="Collections", queryset=Collection.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    kind = forms.MultipleChoiceField(
+        label="Types", choices=Document.Kind.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
     year = forms.IntegerField(label="Année", required=False, min_value=1800, max_value=2200)
     date_from = forms.DateField(label="Depuis le", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label="Jusqu'au", required=False, widget=forms.DateInput(attrs={"type": "date"}))

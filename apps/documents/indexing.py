@@ -4,7 +4,6 @@ Chunks are replaced in one short transaction at the end, so a worker killed midw
 previous state intact and a re-run (redelivery, retry, re-index) never duplicates anything.
 """
 
-
 from django.utils import timezone
 
 from apps.jobs.errors import JobError
@@ -41,30 +40,51 @@ def _index(run: JobRun, document: Document) -> dict:
     from django.conf import settings
 
     run.progress(5, "Extraction du texte…")
-    extracted = extract(document.file.path, filename=document.original_filename,
-                        max_pages=settings.DOCUMENT_MAX_PAGES)
+    extracted = extract(document.file.path, filename=document.original_filename, max_pages=settings.DOCUMENT_MAX_PAGES)
     run.progress(30, "Découpage en passages…")
-    drafts = chunk_pages([(page.number, page.text) for page in extracted.pages], title=document.title,
-                         max_tokens=settings.CHUNK_MAX_TOKENS, overlap_tokens=settings.CHUNK_OVERLAP_TOKENS)
+    drafts = chunk_pages(
+        [(page.number, page.text) for page in extracted.pages],
+        title=document.title,
+        max_tokens=settings.CHUNK_MAX_TOKENS,
+        overlap_tokens=settings.CHUNK_OVERLAP_TOKENS,
+    )
     if not drafts:
         raise JobError("Aucun texte exploitable dans ce document.")
     embedder = get_embedder()
     vectors = []
     for start in range(0, len(drafts), EMBED_BATCH):
         run.progress(35 + int(55 * start / len(drafts)), f"Calcul des plongements : {start} / {len(drafts)} passages")
-        vectors.extend(embedder.embed_passages([embedding_text(d) for d in drafts[start:start + EMBED_BATCH]]))
+        vectors.extend(embedder.embed_passages([embedding_text(d) for d in drafts[start : start + EMBED_BATCH]]))
     run.progress(92, "Enregistrement dans l'index…")
     with run.tenant():
         Chunk.objects.filter(document_id=document.pk).delete()
-        Chunk.objects.bulk_create([
-            Chunk(authority_id=document.authority_id, document_id=document.pk, collection_id=document.collection_id,
-                  position=draft.position, pages=draft.pages, heading=draft.heading[:500], text=draft.text,
-                  token_count=draft.token_count, embedding=vector, embedding_model=embedder.model_id)
-            for draft, vector in zip(drafts, vectors, strict=True)
-        ], batch_size=500)
-        updates = {"state": State.INDEXED, "error": "", "warnings": extracted.warnings, "indexed_at": timezone.now(),
-                   "page_count": extracted.page_count or len(extracted.pages), "mime_type": extracted.mime_type,
-                   "pages": [{"number": p.number, "text": p.text} for p in extracted.pages]}
+        Chunk.objects.bulk_create(
+            [
+                Chunk(
+                    authority_id=document.authority_id,
+                    document_id=document.pk,
+                    collection_id=document.collection_id,
+                    position=draft.position,
+                    pages=draft.pages,
+                    heading=draft.heading[:500],
+                    text=draft.text,
+                    token_count=draft.token_count,
+                    embedding=vector,
+                    embedding_model=embedder.model_id,
+                )
+                for draft, vector in zip(drafts, vectors, strict=True)
+            ],
+            batch_size=500,
+        )
+        updates = {
+            "state": State.INDEXED,
+            "error": "",
+            "warnings": extracted.warnings,
+            "indexed_at": timezone.now(),
+            "page_count": extracted.page_count or len(extracted.pages),
+            "mime_type": extracted.mime_type,
+            "pages": [{"number": p.number, "text": p.text} for p in extracted.pages],
+        }
         Document.objects.filter(pk=document.pk).update(**updates)
     message = f"{len(drafts)} passages indexés sur {updates['page_count']} page(s)."
     if extracted.warnings:
@@ -87,8 +107,11 @@ def reembed_outdated(run: JobRun) -> dict:
     done = 0
     while True:
         with run.tenant():
-            batch = list(Chunk.objects.exclude(embedding_model=embedder.model_id).order_by("pk")
-                         .only("pk", "heading", "text")[:EMBED_BATCH * 4])
+            batch = list(
+                Chunk.objects.exclude(embedding_model=embedder.model_id)
+                .order_by("pk")
+                .only("pk", "heading", "text")[: EMBED_BATCH * 4]
+            )
         if not batch:
             break
         vectors = embedder.embed_passages([embedding_text(chunk) for chunk in batch])

@@ -25,8 +25,7 @@ class Collection(TenantModel):
 
     name = models.CharField("nom", max_length=120)
     description = models.CharField("description", max_length=300, blank=True)
-    visibility = models.CharField("visibilité", max_length=10, choices=Visibility.choices,
-                                  default=Visibility.INTERNAL)
+    visibility = models.CharField("visibilité", max_length=10, choices=Visibility.choices, default=Visibility.INTERNAL)
     created_at = models.DateTimeField("créée le", auto_now_add=True)
 
     class Meta:
@@ -59,8 +58,9 @@ class Document(TenantModel):
         INDEXED = "indexed", "Indexé"
         FAILED = "failed", "Échec"
 
-    collection = models.ForeignKey(Collection, on_delete=models.PROTECT, related_name="documents",
-                                   verbose_name="collection")
+    collection = models.ForeignKey(
+        Collection, on_delete=models.PROTECT, related_name="documents", verbose_name="collection"
+    )
     title = models.CharField("titre", max_length=300)
     kind = models.CharField("type", max_length=20, choices=Kind.choices, default=Kind.OTHER)
     date = models.DateField("date", null=True, blank=True)
@@ -78,8 +78,14 @@ class Document(TenantModel):
     page_count = models.PositiveIntegerField("pages", default=0)
     pages = models.JSONField("texte par page", default=list, blank=True, editable=False)
     job = models.ForeignKey("jobs.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+", verbose_name="déposé par")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="déposé par",
+    )
     created_at = models.DateTimeField("déposé le", auto_now_add=True)
     indexed_at = models.DateTimeField("indexé le", null=True, blank=True)
 
@@ -140,8 +146,13 @@ class Chunk(TenantModel):
         ]
         indexes = [
             GinIndex(fields=["search_vector"], name="chunk_search_vector"),
-            HnswIndex(name="chunk_embedding_hnsw", fields=["embedding"], m=16, ef_construction=64,
-                      opclasses=["vector_cosine_ops"]),
+            HnswIndex(
+                name="chunk_embedding_hnsw",
+                fields=["embedding"],
+                m=16,
+                ef_construction=64,
+                opclasses=["vector_cosine_ops"],
+            ),
         ]
 
     def __str__(self):

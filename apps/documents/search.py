@@ -44,8 +44,12 @@ class SearchFilters:
     def sql(self, authority_id: int) -> tuple[str, list]:
         """A condition on chunks aliased `c`, as SQL and parameters."""
         document_conditions, params = ["d.authority_id = %s"], [authority_id]
-        for column, values in (("d.kind", self.kinds), ("d.matiere", self.matieres), ("d.id", self.documents),
-                                ("d.collection_id", self.collections)):
+        for column, values in (
+            ("d.kind", self.kinds),
+            ("d.matiere", self.matieres),
+            ("d.id", self.documents),
+            ("d.collection_id", self.collections),
+        ):
             if values:
                 document_conditions.append(f"{column} = ANY(%s)")
                 params.append(list(values))
@@ -57,10 +61,14 @@ class SearchFilters:
             params.append(self.date_to)
         if self.visibility:
             document_conditions.append(
-                "d.collection_id IN (SELECT id FROM documents_collection WHERE authority_id = %s AND visibility = %s)")
+                "d.collection_id IN (SELECT id FROM documents_collection WHERE authority_id = %s AND visibility = %s)"
+            )
             params += [authority_id, self.visibility]
-        condition = ("c.document_id IN (SELECT d.id FROM documents_document d WHERE "
-                     + " AND ".join(document_conditions) + " AND d.state = 'indexed')")
+        condition = (
+            "c.document_id IN (SELECT d.id FROM documents_document d WHERE "
+            + " AND ".join(document_conditions)
+            + " AND d.state = 'indexed')"
+        )
         return condition, params
 
 
@@ -152,8 +160,9 @@ def vector_candidates(authority_id: int, query: str, filters: SearchFilters, lim
     vector = get_embedder().embed_query(query)
     condition, params = filters.sql(authority_id)
     with connection.cursor() as cursor:
-        return nearest_chunks(cursor, authority_id=authority_id, query_vector=vector, k=limit,
-                              filter_sql=condition, filter_params=params)
+        return nearest_chunks(
+            cursor, authority_id=authority_id, query_vector=vector, k=limit, filter_sql=condition, filter_params=params
+        )
 
 
 def fuse(rankings: list[tuple[list[int], float]]) -> list[tuple[int, float]]:
@@ -165,8 +174,15 @@ def fuse(rankings: list[tuple[list[int], float]]) -> list[tuple[int, float]]:
     return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
 
-def search(*, authority_id: int, query: str, filters: SearchFilters | None = None, limit: int = 10,
-           mode: str = "hybrid", with_facets: bool = True) -> SearchResults:
+def search(
+    *,
+    authority_id: int,
+    query: str,
+    filters: SearchFilters | None = None,
+    limit: int = 10,
+    mode: str = "hybrid",
+    with_facets: bool = True,
+) -> SearchResults:
     filters = filters or SearchFilters()
     text = normalise_query(query)
     if not text:
@@ -212,7 +228,7 @@ def _rerank(query: str, hits: list[Hit]) -> list[Hit]:
         return hits
     for hit, score in zip(hits, scores, strict=False):
         hit.score = score
-    return sorted(hits[:len(scores)], key=lambda hit: -hit.score) + hits[len(scores):]
+    return sorted(hits[: len(scores)], key=lambda hit: -hit.score) + hits[len(scores) :]
 
 
 def _load_hits(authority_id, text, fused, fulltext_ids, vector_ids) -> list[Hit]:
@@ -238,10 +254,24 @@ def _load_hits(authority_id, text, fused, fulltext_ids, vector_ids) -> list[Hit]
     ft_rank = {chunk_id: rank for rank, chunk_id in enumerate(fulltext_ids, start=1)}
     vec_rank = {chunk_id: rank for rank, chunk_id in enumerate(vector_ids, start=1)}
     return [
-        Hit(chunk_id=row[0], document_id=row[1], document_title=row[2], kind=row[3], date=row[4], collection=row[5],
-            pages=row[6], heading=row[7], text=row[8], snippet=_highlight(row[9]), score=score,
-            fulltext_rank=ft_rank.get(row[0]), vector_rank=vec_rank.get(row[0]), page=row[6][0] if row[6] else 1)
-        for chunk_id, score in fused if (row := rows.get(chunk_id))
+        Hit(
+            chunk_id=row[0],
+            document_id=row[1],
+            document_title=row[2],
+            kind=row[3],
+            date=row[4],
+            collection=row[5],
+            pages=row[6],
+            heading=row[7],
+            text=row[8],
+            snippet=_highlight(row[9]),
+            score=score,
+            fulltext_rank=ft_rank.get(row[0]),
+            vector_rank=vec_rank.get(row[0]),
+            page=row[6][0] if row[6] else 1,
+        )
+        for chunk_id, score in fused
+        if (row := rows.get(chunk_id))
     ]
 
 
@@ -260,8 +290,9 @@ def _facets(hits: list[Hit]) -> dict[str, list[tuple[str, str, int]]]:
         if hit.date:
             seen["year"].setdefault(str(hit.date.year), set()).add(hit.document_id)
     return {
-        name: sorted(((value, labels.get(name, {}).get(value, value), len(docs)) for value, docs in values.items()),
-                     key=lambda item: (-item[2], item[1]))
+        name: sorted(
+            ((value, labels.get(name, {}).get(value, value), len(docs)) for value, docs in values.items()),
+            key=lambda item: (-item[2], item[1]),
+        )
         for name, values in seen.items()
     }
-

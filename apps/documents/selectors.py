@@ -19,10 +19,10 @@ def filters_from(data: dict) -> SearchFilters:
         collections=[c.pk for c in data.get("collection") or []],
         kinds=list(data.get("kind") or []),
         matieres=[data["matiere"]] if data.get("matiere") else [],
-        date_from=data.get("date_from"), date_to=data.get("date_to"),
+        date_from=data.get("date_from"),
+        date_to=data.get("date_to"),
     )
     if data.get("year"):
         filters.date_from = max(filters.date_from or date.min, date(data["year"], 1, 1))
         filters.date_to = min(filters.date_to or date.max, date(data["year"], 12, 31))
     return filters
-

@@ -44,18 +44,33 @@ def check_upload(filename: str, size: int) -> None:
     extension = PurePosixPath(filename.lower()).suffix
     if extension not in SUPPORTED_EXTENSIONS:
         accepted = ", ".join(sorted(SUPPORTED_EXTENSIONS))
-        raise UploadError(f"« {filename} » : format non pris en charge ({extension or 'sans extension'}). "
-                          f"Formats acceptés : {accepted}.")
+        raise UploadError(
+            f"« {filename} » : format non pris en charge ({extension or 'sans extension'}). "
+            f"Formats acceptés : {accepted}."
+        )
     if size == 0:
         raise UploadError(f"« {filename} » est vide.")
     if size > settings.DOCUMENT_MAX_UPLOAD_BYTES:
-        raise UploadError(f"« {filename} » pèse {french.file_size(size)} : la limite est de "
-                          f"{french.file_size(settings.DOCUMENT_MAX_UPLOAD_BYTES)} par fichier.")
+        raise UploadError(
+            f"« {filename} » pèse {french.file_size(size)} : la limite est de "
+            f"{french.file_size(settings.DOCUMENT_MAX_UPLOAD_BYTES)} par fichier."
+        )
 
 
-def add_document(*, authority, file: File, filename: str, collection: Collection | None = None, title: str = "",
-                 kind: str = Document.Kind.OTHER, date=None, matiere: str = "", source: str = "dépôt",
-                 metadata: dict | None = None, created_by=None) -> tuple[Document, bool]:
+def add_document(
+    *,
+    authority,
+    file: File,
+    filename: str,
+    collection: Collection | None = None,
+    title: str = "",
+    kind: str = Document.Kind.OTHER,
+    date=None,
+    matiere: str = "",
+    source: str = "dépôt",
+    metadata: dict | None = None,
+    created_by=None,
+) -> tuple[Document, bool]:
     """Store the original and queue its indexing. The same content twice gives the same document."""
     filename = PurePosixPath(filename.replace("\\", "/")).name
     check_upload(filename, file.size)
@@ -65,10 +80,19 @@ def add_document(*, authority, file: File, filename: str, collection: Collection
     if existing:
         return existing, False
     document = Document(
-        authority=authority, collection=collection or default_collection(authority),
-        title=title or PurePosixPath(filename).stem.replace("_", " ")[:300], kind=kind, date=date, matiere=matiere,
-        source=source, original_filename=filename, size=file.size, content_hash=content_hash,
-        mime_type=mimetypes.guess_type(filename)[0] or "", metadata=metadata or {}, created_by=created_by,
+        authority=authority,
+        collection=collection or default_collection(authority),
+        title=title or PurePosixPath(filename).stem.replace("_", " ")[:300],
+        kind=kind,
+        date=date,
+        matiere=matiere,
+        source=source,
+        original_filename=filename,
+        size=file.size,
+        content_hash=content_hash,
+        mime_type=mimetypes.guess_type(filename)[0] or "",
+        metadata=metadata or {},
+        created_by=created_by,
     )
     file.seek(0)
     document.file.save(filename, file, save=False)
@@ -83,8 +107,9 @@ def add_document(*, authority, file: File, filename: str, collection: Collection
 
 
 def queue_indexing(document: Document, *, created_by=None) -> None:
-    job = enqueue_job(authority=document.authority, kind=INDEX_JOB, created_by=created_by,
-                      params={"document_id": document.pk})
+    job = enqueue_job(
+        authority=document.authority, kind=INDEX_JOB, created_by=created_by, params={"document_id": document.pk}
+    )
     Document.objects.filter(pk=document.pk).update(job=job, state=Document.State.PENDING, error="")
     document.job, document.state, document.error = job, Document.State.PENDING, ""
 
@@ -104,8 +129,9 @@ def add_uploads(*, authority, files, created_by=None, **fields) -> list[UploadOu
 def _add_one(authority, file, name, created_by, fields) -> UploadOutcome:
     try:
         with transaction.atomic():
-            document, created = add_document(authority=authority, file=file, filename=name,
-                                              created_by=created_by, **fields)
+            document, created = add_document(
+                authority=authority, file=file, filename=name, created_by=created_by, **fields
+            )
     except UploadError as exc:
         return UploadOutcome(filename=name, error=exc.user_message)
     return UploadOutcome(filename=name, document=document, created=created)
@@ -120,9 +146,15 @@ def add_zip(*, authority, file, created_by=None, **fields) -> list[UploadOutcome
     if sum(m.file_size for m in members) > MAX_ZIP_INFLATED_BYTES:
         return [UploadOutcome(filename=file.name, error=f"« {file.name} » est trop volumineuse une fois décompressée.")]
     if len(members) > settings.DOCUMENT_MAX_FILES_PER_UPLOAD:
-        return [UploadOutcome(filename=file.name, error=(
-            f"« {file.name} » contient {len(members)} fichiers : la limite est de "
-            f"{settings.DOCUMENT_MAX_FILES_PER_UPLOAD} par dépôt."))]
+        return [
+            UploadOutcome(
+                filename=file.name,
+                error=(
+                    f"« {file.name} » contient {len(members)} fichiers : la limite est de "
+                    f"{settings.DOCUMENT_MAX_FILES_PER_UPLOAD} par dépôt."
+                ),
+            )
+        ]
     outcomes = []
     for member in members:
         name = PurePosixPath(member.filename).name

@@ -35,8 +35,18 @@ _TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?")
 SCANS = ("auto", "exact", "index")
 
 
-def nearest(cursor, *, query_vector, k: int, source: str, alias: str, where: str, params: Sequence = (),
-            rows: int | None = None, scan: str = "auto") -> list[tuple[int, float]]:
+def nearest(
+    cursor,
+    *,
+    query_vector,
+    k: int,
+    source: str,
+    alias: str,
+    where: str,
+    params: Sequence = (),
+    rows: int | None = None,
+    scan: str = "auto",
+) -> list[tuple[int, float]]:
     """[(id, cosine distance)] of the k rows nearest to `query_vector` among those of `source` matching
     `where`, nearest first. The public entry point for every vector search (chunks, deliberations).
 
@@ -55,8 +65,10 @@ def nearest(cursor, *, query_vector, k: int, source: str, alias: str, where: str
     if scan != "auto":
         return _exact_scan(cursor, query) if scan == "exact" else _index_scan(cursor, query)
     if rows is None:
-        cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {where} LIMIT %s) AS capped",
-                       [*params, EXACT_SCAN_MAX_ROWS + 1])
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {where} LIMIT %s) AS capped",
+            [*params, EXACT_SCAN_MAX_ROWS + 1],
+        )
         rows = cursor.fetchone()[0]
     if rows > EXACT_SCAN_MAX_ROWS:
         found = _index_scan(cursor, query)
@@ -65,9 +77,17 @@ def nearest(cursor, *, query_vector, k: int, source: str, alias: str, where: str
     return _exact_scan(cursor, query)
 
 
-def nearest_chunks(cursor, *, authority_id: int, query_vector, k: int = 10, tenant_rows: int | None = None,
-                   filter_sql: str = "", filter_params: Sequence = (),
-                   table: str = "documents_chunk") -> list[tuple[int, float]]:
+def nearest_chunks(
+    cursor,
+    *,
+    authority_id: int,
+    query_vector,
+    k: int = 10,
+    tenant_rows: int | None = None,
+    filter_sql: str = "",
+    filter_params: Sequence = (),
+    table: str = "documents_chunk",
+) -> list[tuple[int, float]]:
     """Return [(chunk_id, cosine_distance)] of the k nearest chunks of this authority, nearest first.
 
     filter_sql is an extra SQL condition on the chunk table aliased `c` (e.g. "c.collection_id = ANY(%s)"),
@@ -77,28 +97,56 @@ def nearest_chunks(cursor, *, authority_id: int, query_vector, k: int = 10, tena
     Changes no setting visible after it returns.
     """
     if tenant_rows is None:
-        tenant_rows = count_tenant_rows(cursor, authority_id=authority_id, table=table,
-                                        limit=EXACT_SCAN_MAX_ROWS + 1)
-    return nearest(cursor, query_vector=query_vector, k=k, source=f"{_table(table)} c", alias="c",
-                   where=f"c.authority_id = %s{_and(filter_sql)}", params=[authority_id, *filter_params],
-                   rows=tenant_rows)
+        tenant_rows = count_tenant_rows(cursor, authority_id=authority_id, table=table, limit=EXACT_SCAN_MAX_ROWS + 1)
+    return nearest(
+        cursor,
+        query_vector=query_vector,
+        k=k,
+        source=f"{_table(table)} c",
+        alias="c",
+        where=f"c.authority_id = %s{_and(filter_sql)}",
+        params=[authority_id, *filter_params],
+        rows=tenant_rows,
+    )
 
 
-def exact_nearest(cursor, *, authority_id: int, query_vector, k: int = 10, filter_sql: str = "",
-                  filter_params: Sequence = (), table: str = "documents_chunk") -> list[tuple[int, float]]:
+def exact_nearest(
+    cursor,
+    *,
+    authority_id: int,
+    query_vector,
+    k: int = 10,
+    filter_sql: str = "",
+    filter_params: Sequence = (),
+    table: str = "documents_chunk",
+) -> list[tuple[int, float]]:
     """Exact k nearest chunks of the authority, found through the btree on authority_id (the benchmark's
     baseline; `nearest_chunks` chooses it for small authorities)."""
     return _exact_scan(cursor, _chunk_query(authority_id, query_vector, k, filter_sql, filter_params, table))
 
 
-def index_nearest(cursor, *, authority_id: int, query_vector, k: int = 10, filter_sql: str = "",
-                  filter_params: Sequence = (), table: str = "documents_chunk",
-                  iterative_scan: str = ITERATIVE_SCAN, ef_search: int = EF_SEARCH,
-                  max_scan_tuples: int = MAX_SCAN_TUPLES) -> list[tuple[int, float]]:
+def index_nearest(
+    cursor,
+    *,
+    authority_id: int,
+    query_vector,
+    k: int = 10,
+    filter_sql: str = "",
+    filter_params: Sequence = (),
+    table: str = "documents_chunk",
+    iterative_scan: str = ITERATIVE_SCAN,
+    ef_search: int = EF_SEARCH,
+    max_scan_tuples: int = MAX_SCAN_TUPLES,
+) -> list[tuple[int, float]]:
     """Approximate k nearest chunks through the HNSW index, filtered by authority while scanning.
     With iterative_scan="off" this is the naive post-filter (kept for the benchmark)."""
-    return _index_scan(cursor, _chunk_query(authority_id, query_vector, k, filter_sql, filter_params, table),
-                       iterative_scan=iterative_scan, ef_search=ef_search, max_scan_tuples=max_scan_tuples)
+    return _index_scan(
+        cursor,
+        _chunk_query(authority_id, query_vector, k, filter_sql, filter_params, table),
+        iterative_scan=iterative_scan,
+        ef_search=ef_search,
+        max_scan_tuples=max_scan_tuples,
+    )
 
 
 @dataclass(frozen=True)
@@ -112,9 +160,14 @@ class _Query:
 
 
 def _chunk_query(authority_id, query_vector, k, filter_sql, filter_params, table) -> _Query:
-    return _Query(vector=vector_literal(query_vector), source=f"{_table(table)} c", alias="c",
-                  where=f"c.authority_id = %s AND c.embedding IS NOT NULL{_and(filter_sql)}",
-                  params=[authority_id, *filter_params], k=k)
+    return _Query(
+        vector=vector_literal(query_vector),
+        source=f"{_table(table)} c",
+        alias="c",
+        where=f"c.authority_id = %s AND c.embedding IS NOT NULL{_and(filter_sql)}",
+        params=[authority_id, *filter_params],
+        k=k,
+    )
 
 
 def _exact_scan(cursor, query: _Query) -> list[tuple[int, float]]:
@@ -136,8 +189,14 @@ def _exact_scan(cursor, query: _Query) -> list[tuple[int, float]]:
     return [(row[0], float(row[1])) for row in cursor.fetchall()]
 
 
-def _index_scan(cursor, query: _Query, *, iterative_scan: str = ITERATIVE_SCAN, ef_search: int = EF_SEARCH,
-                max_scan_tuples: int = MAX_SCAN_TUPLES) -> list[tuple[int, float]]:
+def _index_scan(
+    cursor,
+    query: _Query,
+    *,
+    iterative_scan: str = ITERATIVE_SCAN,
+    ef_search: int = EF_SEARCH,
+    max_scan_tuples: int = MAX_SCAN_TUPLES,
+) -> list[tuple[int, float]]:
     # In relaxed_order, pgvector returns matches only roughly by distance, so they are re-sorted outside
     # the scan. "+ 0" is needed: PostgreSQL >= 17 takes a materialized CTE's order from its ORDER BY and
     # would only sort ties (pgvector issue #862). Taking 2-4 k matches in the scan did not raise recall.
@@ -166,8 +225,7 @@ def _index_scan(cursor, query: _Query, *, iterative_scan: str = ITERATIVE_SCAN, 
         return [(row[0], float(row[1])) for row in cursor.fetchall()]
 
 
-def count_tenant_rows(cursor, *, authority_id: int, table: str = "documents_chunk",
-                      limit: int | None = None) -> int:
+def count_tenant_rows(cursor, *, authority_id: int, table: str = "documents_chunk", limit: int | None = None) -> int:
     """The authority's chunk count (with or without embedding), stopping at `limit` if given."""
     if limit is None:
         cursor.execute(f"SELECT count(*) FROM {_table(table)} WHERE authority_id = %s", [authority_id])
@@ -212,8 +270,10 @@ class transaction_settings:
 
     def __enter__(self):
         self.cursor.execute("BEGIN" if self.own_transaction else f"SAVEPOINT {_SAVEPOINT}")
-        self.cursor.execute("SELECT " + ", ".join(["set_config(%s, %s, true)"] * len(self.settings)),
-                            [item for pair in self.settings.items() for item in pair])
+        self.cursor.execute(
+            "SELECT " + ", ".join(["set_config(%s, %s, true)"] * len(self.settings)),
+            [item for pair in self.settings.items() for item in pair],
+        )
         return self
 
     def __exit__(self, *exc_info):

@@ -39,8 +39,14 @@ def _upload(request):
     if not form.is_valid():
         return _render_list(request, "documents/list.html", form, status=400)
     data = form.cleaned_data
-    outcomes = services.add_uploads(authority=request.authority, files=data["files"], created_by=request.user,
-                                    collection=data["collection"], kind=data["kind"], date=data["date"])
+    outcomes = services.add_uploads(
+        authority=request.authority,
+        files=data["files"],
+        created_by=request.user,
+        collection=data["collection"],
+        kind=data["kind"],
+        date=data["date"],
+    )
     created = [o for o in outcomes if o.created]
     known = [o for o in outcomes if o.document and not o.created]
     if created:
@@ -59,17 +65,23 @@ def document_detail(request, pk):
     show_chunks = can(request.role, "documents", "chunks") and request.GET.get("passages") == "1"
     chunks = document.chunks.order_by("position") if show_chunks else None
     # Candidates for the assistant's « Comparer avec… » action.
-    comparable = (Document.objects.filter(state=Document.State.INDEXED).exclude(pk=pk)
-                  .order_by("-date", "title").values_list("pk", "title")[:300])
-    return render(request, "documents/detail.html", {"document": document, "chunks": chunks,
-                                                     "comparable": comparable})
+    comparable = (
+        Document.objects.filter(state=Document.State.INDEXED)
+        .exclude(pk=pk)
+        .order_by("-date", "title")
+        .values_list("pk", "title")[:300]
+    )
+    return render(request, "documents/detail.html", {"document": document, "chunks": chunks, "comparable": comparable})
 
 
 @ability_required("documents", "download")
 def document_file(request, pk):
     document = get_object_or_404(Document, pk=pk)
-    response = FileResponse(document.file.open("rb"), filename=document.original_filename,
-                            as_attachment=request.GET.get("telecharger") == "1" or not document.shows_inline)
+    response = FileResponse(
+        document.file.open("rb"),
+        filename=document.original_filename,
+        as_attachment=request.GET.get("telecharger") == "1" or not document.shows_inline,
+    )
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -96,8 +108,12 @@ def search_page(request):
     form = SearchForm(request.GET or None)
     results = None
     if form.is_valid() and form.cleaned_data["q"].strip():
-        results = search(authority_id=request.authority.pk, query=form.cleaned_data["q"],
-                         filters=filters_from(form.cleaned_data), limit=20)
+        results = search(
+            authority_id=request.authority.pk,
+            query=form.cleaned_data["q"],
+            filters=filters_from(form.cleaned_data),
+            limit=20,
+        )
     return render(request, "documents/search.html", {"form": form, "results": results})
 
 
@@ -113,5 +129,6 @@ def collections(request):
             collection.save()
             messages.success(request, f"Collection « {collection.name} » créée.")
             return redirect("collections")
-    return render(request, "documents/collections.html", {
-        "form": form, "collections": Collection.objects.order_by("name")})
+    return render(
+        request, "documents/collections.html", {"form": form, "collections": Collection.objects.order_by("name")}
+    )

@@ -5,5 +5,13 @@ not call it: it goes through the model-call platform (apps.ai.calls.governed_cal
 from .errors import InferenceBusy, InferenceError, InferenceFailure, InferenceNotConfigured, InferenceUnavailable
 from .gateway import Completion, generate, is_configured
 
-__all__ = ["Completion", "InferenceBusy", "InferenceError", "InferenceFailure", "InferenceNotConfigured",
-           "InferenceUnavailable", "generate", "is_configured"]
+__all__ = [
+    "Completion",
+    "InferenceBusy",
+    "InferenceError",
+    "InferenceFailure",
+    "InferenceNotConfigured",
+    "InferenceUnavailable",
+    "generate",
+    "is_configured",
+]

@@ -54,8 +54,12 @@ def record_failure(route: Route) -> None:
     if failures >= settings.INFERENCE_BREAKER_FAILURES:
         cooldown_ms = max(1, int(settings.INFERENCE_BREAKER_COOLDOWN_SECONDS * 1000))
         redis_client().pipeline().set(open_key, "1", px=cooldown_ms).delete(trial_key).execute()
-        logger.warning("Inference route %s: circuit open for %gs after %d consecutive failures",
-                       route.name, settings.INFERENCE_BREAKER_COOLDOWN_SECONDS, failures)
+        logger.warning(
+            "Inference route %s: circuit open for %gs after %d consecutive failures",
+            route.name,
+            settings.INFERENCE_BREAKER_COOLDOWN_SECONDS,
+            failures,
+        )
 
 
 def reset(route: Route) -> None:

@@ -19,8 +19,10 @@ class InferenceUnavailable(InferenceFailure):
     retryable = True
 
     def __init__(self, detail: str = ""):
-        super().__init__("Le service d'IA est momentanément indisponible ou saturé ; "
-                         "la demande sera relancée automatiquement.", detail=detail)
+        super().__init__(
+            "Le service d'IA est momentanément indisponible ou saturé ; la demande sera relancée automatiquement.",
+            detail=detail,
+        )
 
 
 class InferenceBusy(InferenceUnavailable):
@@ -31,12 +33,18 @@ class InferenceError(InferenceFailure):
     """The server refused the request itself (too long, invalid, bad key): retrying would fail the same way."""
 
     def __init__(self, detail: str = ""):
-        super().__init__("Le service d'IA a refusé la demande (texte trop long, demande invalide ou accès "
-                         "refusé) ; la relancer ne changera rien : raccourcissez-la ou contactez "
-                         "l'administrateur de la plateforme.", detail=detail)
+        super().__init__(
+            "Le service d'IA a refusé la demande (texte trop long, demande invalide ou accès "
+            "refusé) ; la relancer ne changera rien : raccourcissez-la ou contactez "
+            "l'administrateur de la plateforme.",
+            detail=detail,
+        )
 
 
 class InferenceNotConfigured(InferenceFailure):
     def __init__(self, detail: str = ""):
-        super().__init__("L'IA générative n'est pas configurée sur cette plateforme (INFERENCE_URL) ; "
-                         "l'administrateur peut l'activer.", detail=detail)
+        super().__init__(
+            "L'IA générative n'est pas configurée sur cette plateforme (INFERENCE_URL) ; "
+            "l'administrateur peut l'activer.",
+            detail=detail,
+        )

@@ -82,9 +82,17 @@ def is_configured() -> bool:
     return bool(configured_routes())
 
 
-def generate(messages: list[dict], *, task: str, max_tokens: int = 800, temperature: float = 0.2,
-             on_delta: Callable[[str], None] | None = None, on_reset: Callable[[], None] | None = None,
-             json_schema: dict | None = None, wait_seconds: float | None = None) -> Completion:
+def generate(
+    messages: list[dict],
+    *,
+    task: str,
+    max_tokens: int = 800,
+    temperature: float = 0.2,
+    on_delta: Callable[[str], None] | None = None,
+    on_reset: Callable[[], None] | None = None,
+    json_schema: dict | None = None,
+    wait_seconds: float | None = None,
+) -> Completion:
     """Generate the assistant's answer to `messages` (OpenAI chat format) with a route serving `task`.
 
     on_delta streams the answer piece by piece; if the stream breaks and the call is retried,
@@ -101,8 +109,14 @@ def generate(messages: list[dict], *, task: str, max_tokens: int = 800, temperat
     wait = settings.INFERENCE_SLOT_WAIT_SECONDS if wait_seconds is None else wait_seconds
     deltas = _Deltas(on_delta, on_reset) if on_delta else None
     try:
-        return _generate(routes, messages, task=task, wait=wait, deltas=deltas,
-                         options={"max_tokens": max_tokens, "temperature": temperature, "json_schema": json_schema})
+        return _generate(
+            routes,
+            messages,
+            task=task,
+            wait=wait,
+            deltas=deltas,
+            options={"max_tokens": max_tokens, "temperature": temperature, "json_schema": json_schema},
+        )
     except redis.RedisError as exc:  # the limit and the breakers live in Redis: no call without them
         raise InferenceUnavailable(detail=f"Redis unavailable for the inference gateway: {exc!r}") from exc
 
@@ -131,8 +145,14 @@ def _generate(routes: list[Route], messages, *, task, wait, deltas, options) -> 
                 if not exc.overloaded:  # a full server is not a broken one: it must not open the circuit
                     breaker.record_failure(route)
                 failures.append(f"{route.name}: {exc}")
-                logger.warning("Inference route %s failed for task %s (attempt %d/%d): %s",
-                               route.name, task, attempt + 1, settings.INFERENCE_RETRIES + 1, exc)
+                logger.warning(
+                    "Inference route %s failed for task %s (attempt %d/%d): %s",
+                    route.name,
+                    task,
+                    attempt + 1,
+                    settings.INFERENCE_RETRIES + 1,
+                    exc,
+                )
                 continue
             except InferenceError:
                 breaker.record_success(route)  # the server answered: it is up
@@ -157,18 +177,20 @@ def _call(route: Route, messages, *, deltas, lease, max_tokens, temperature, jso
         kwargs["response_format"] = {"type": "json", "value": json_schema}
     try:
         # A client per call: closing it closes the streamed response it holds.
-        with InferenceClient(base_url=route.url, api_key=route.api_key or NO_API_KEY,
-                             timeout=settings.INFERENCE_TIMEOUT_SECONDS) as client:
+        with InferenceClient(
+            base_url=route.url, api_key=route.api_key or NO_API_KEY, timeout=settings.INFERENCE_TIMEOUT_SECONDS
+        ) as client:
             if deltas:
-                chunks = client.chat_completion(messages, stream=True, stream_options={"include_usage": True},
-                                                **kwargs)
+                chunks = client.chat_completion(messages, stream=True, stream_options={"include_usage": True}, **kwargs)
                 return _read_stream(chunks, deltas, lease)
             output = client.chat_completion(messages, **kwargs)
             choice = output.choices[0]
             return _Answer(choice.message.content or "", output.model, choice.finish_reason, output.usage)
     except OfflineModeIsEnabled as exc:
-        raise InferenceNotConfigured(detail="HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) is set: huggingface_hub "
-                                            "then refuses every request, even to our own servers") from exc
+        raise InferenceNotConfigured(
+            detail="HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) is set: huggingface_hub "
+            "then refuses every request, even to our own servers"
+        ) from exc
     except ValidationError as exc:  # TGI's validation error sent inside a stream
         raise InferenceError(detail=f"route {route.name}: {exc}") from exc
     except HfHubHTTPError as exc:
@@ -209,11 +231,26 @@ def _completion(answer: _Answer, route: Route, messages, started: float) -> Comp
         estimated = True
     energy_wh, co2_g = energy.estimate(prompt_tokens, completion_tokens)
     latency_ms = round((time.monotonic() - started) * 1000)
-    logger.info("Inference on route %s: %d prompt + %d completion tokens in %d ms (%s)",
-                route.name, prompt_tokens, completion_tokens, latency_ms, answer.finish_reason)
-    return Completion(text=answer.text, model=answer.model or route.model, route=route.name,
-                      prompt_tokens=prompt_tokens, completion_tokens=completion_tokens, tokens_estimated=estimated,
-                      latency_ms=latency_ms, finish_reason=answer.finish_reason, energy_wh=energy_wh, co2_g=co2_g)
+    logger.info(
+        "Inference on route %s: %d prompt + %d completion tokens in %d ms (%s)",
+        route.name,
+        prompt_tokens,
+        completion_tokens,
+        latency_ms,
+        answer.finish_reason,
+    )
+    return Completion(
+        text=answer.text,
+        model=answer.model or route.model,
+        route=route.name,
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        tokens_estimated=estimated,
+        latency_ms=latency_ms,
+        finish_reason=answer.finish_reason,
+        energy_wh=energy_wh,
+        co2_g=co2_g,
+    )
 
 
 def _text_of(message: dict) -> str:

@@ -16,8 +16,22 @@ class JobSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Job
-        fields = ["id", "kind", "kind_label", "state", "state_label", "progress", "message", "error", "result",
-                  "attempts", "created_at", "started_at", "finished_at", "abilities"]
+        fields = [
+            "id",
+            "kind",
+            "kind_label",
+            "state",
+            "state_label",
+            "progress",
+            "message",
+            "error",
+            "result",
+            "attempts",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "abilities",
+        ]
         read_only_fields = fields
 
 
@@ -36,8 +50,11 @@ class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gene
     @action(detail=False, methods=["post"])
     def diagnostic(self, request):
         """Start a platform diagnostic (database, broker, inference, embeddings) as a job."""
-        job = services.enqueue_job(authority=request.authority, kind="platform.diagnostic",
-                                   created_by=request.user if request.user.is_authenticated else None)
+        job = services.enqueue_job(
+            authority=request.authority,
+            kind="platform.diagnostic",
+            created_by=request.user if request.user.is_authenticated else None,
+        )
         return Response(self.get_serializer(job).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={200: JobSerializer})

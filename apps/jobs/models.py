@@ -22,8 +22,14 @@ class Job(TenantModel):
     params = models.JSONField("paramètres", default=dict, blank=True)
     result = models.JSONField("résultat", default=dict, blank=True)
     attempts = models.PositiveSmallIntegerField("tentatives", default=0)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+", verbose_name="lancé par")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="lancé par",
+    )
     created_at = models.DateTimeField("créé le", auto_now_add=True)
     started_at = models.DateTimeField("démarré le", null=True, blank=True)
     finished_at = models.DateTimeField("terminé le", null=True, blank=True)

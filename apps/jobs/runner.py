@@ -102,5 +102,10 @@ def run_job(task, fn, authority_id: int, job_id: int) -> None:
             logger.exception("Job %s (%s) failed after %s retries", job_id, task.name, task.max_retries)
         services.finish_job(authority_id, job_id, state=Job.State.FAILED, error=user_message(exc))
     else:
-        services.finish_job(authority_id, job_id, state=Job.State.SUCCEEDED, result=result or {},
-                            message=(result or {}).get("message", ""))
+        services.finish_job(
+            authority_id,
+            job_id,
+            state=Job.State.SUCCEEDED,
+            result=result or {},
+            message=(result or {}).get("message", ""),
+        )

@@ -22,8 +22,13 @@ BROKER_DOWN_MESSAGE = "Le service de traitement en arrière-plan est indisponibl
 def enqueue_job(*, authority, kind: str, created_by=None, params: dict | None = None) -> Job:
     """Create a pending job and hand it to a worker once the surrounding transaction commits."""
     task = task_for(kind)
-    job = Job.objects.create(authority=authority, kind=kind, created_by=created_by, params=params or {},
-                             message="En attente d'un processus de traitement…")
+    job = Job.objects.create(
+        authority=authority,
+        kind=kind,
+        created_by=created_by,
+        params=params or {},
+        message="En attente d'un processus de traitement…",
+    )
     transaction.on_commit(lambda: _send(task, authority.pk, job.pk))
     return job
 
@@ -40,8 +45,9 @@ def retry_job(*, job: Job) -> Job:
     """Send a failed job again (its task is idempotent)."""
     if job.state != State.FAILED:
         return job
-    Job.objects.filter(pk=job.pk).update(state=State.PENDING, progress=0, error="", finished_at=None,
-                                         message="Relancé, en attente…")
+    Job.objects.filter(pk=job.pk).update(
+        state=State.PENDING, progress=0, error="", finished_at=None, message="Relancé, en attente…"
+    )
     transaction.on_commit(lambda: _send(task_for(job.kind), job.authority_id, job.pk))
     job.refresh_from_db()
     return job
@@ -77,11 +83,13 @@ def report_progress(authority_id: int, job_id: int, percent: int, message: str =
 def note_retry(authority_id: int, job_id: int, countdown: float) -> None:
     with tenant_context(authority_id):
         Job.objects.filter(pk=job_id).update(
-            message=f"Erreur temporaire ; nouvel essai dans {round(countdown)} s.", heartbeat_at=timezone.now())
+            message=f"Erreur temporaire ; nouvel essai dans {round(countdown)} s.", heartbeat_at=timezone.now()
+        )
 
 
-def finish_job(authority_id: int, job_id: int, *, state: str, result: dict | None = None, error: str = "",
-               message: str = "") -> None:
+def finish_job(
+    authority_id: int, job_id: int, *, state: str, result: dict | None = None, error: str = "", message: str = ""
+) -> None:
     with tenant_context(authority_id):
         fields = {"state": state, "finished_at": timezone.now(), "error": error[:5000]}
         if state == State.SUCCEEDED:
@@ -98,7 +106,9 @@ def fail_stale_jobs() -> int:
     for authority_id in Authority.objects.values_list("pk", flat=True):
         with tenant_context(authority_id):
             failed += Job.objects.filter(state=State.RUNNING, heartbeat_at__lt=limit).update(
-                state=State.FAILED, finished_at=timezone.now(), message="Échec.",
+                state=State.FAILED,
+                finished_at=timezone.now(),
+                message="Échec.",
                 error="Le traitement s'est interrompu sans donner de nouvelles (processus arrêté) ; relancez-le.",
             )
     return failed

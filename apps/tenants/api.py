@@ -14,8 +14,18 @@ class AuthoritySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Authority
-        fields = ["id", "name", "kind", "slug", "siren", "insee_code", "population", "contact_email", "settings",
-                  "abilities"]
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "slug",
+            "siren",
+            "insee_code",
+            "population",
+            "contact_email",
+            "settings",
+            "abilities",
+        ]
         read_only_fields = ["id", "slug"]
 
 
@@ -31,8 +41,9 @@ class CurrentAuthorityView(APIView):
 
     @extend_schema(request=AuthoritySerializer, responses=AuthoritySerializer)
     def patch(self, request):
-        serializer = AuthoritySerializer(request.authority, data=request.data, partial=True,
-                                         context={"request": request})
+        serializer = AuthoritySerializer(
+            request.authority, data=request.data, partial=True, context={"request": request}
+        )
         serializer.is_valid(raise_exception=True)
         serializer.save()
         return Response(serializer.data)
@@ -57,8 +68,14 @@ class MembershipRoleSerializer(serializers.ModelSerializer):
         fields = ["role", "abilities"]
 
 
-class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                        mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+class MembershipViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
     """Who has access to the authority, and with which role (administrators only)."""
 
     permission_classes = [ability("members")]
@@ -72,8 +89,11 @@ class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
 
     def perform_create(self, serializer):
         serializer.instance = services.add_member(
-            authority=self.request.authority, email=serializer.validated_data["user"]["email"],
-            role=serializer.validated_data.get("role", Membership.Role.AGENT), request=self.request)
+            authority=self.request.authority,
+            email=serializer.validated_data["user"]["email"],
+            role=serializer.validated_data.get("role", Membership.Role.AGENT),
+            request=self.request,
+        )
 
     def perform_update(self, serializer):
         try:

@@ -40,9 +40,12 @@ def _write_settings(state: TenantState, using: str = DEFAULT_DB_ALIAS) -> None:
         cursor.execute(
             "SELECT set_config(%s, %s, true), set_config(%s, %s, true), set_config(%s, %s, true)",
             [
-                SETTING_AUTHORITY, str(state.authority_id or ""),
-                SETTING_USER, str(state.user_id or ""),
-                SETTING_PLATFORM_STAFF, "on" if state.platform_staff else "",
+                SETTING_AUTHORITY,
+                str(state.authority_id or ""),
+                SETTING_USER,
+                str(state.user_id or ""),
+                SETTING_PLATFORM_STAFF,
+                "on" if state.platform_staff else "",
             ],
         )
 

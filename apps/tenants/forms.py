@@ -4,9 +4,10 @@ from .models import Authority, Membership
 
 
 class AddMemberForm(forms.Form):
-    email = forms.EmailField(label="Adresse électronique",
-                             help_text="La personne recevra un courriel pour choisir son mot de passe si elle "
-                                       "n'a pas encore de compte.")
+    email = forms.EmailField(
+        label="Adresse électronique",
+        help_text="La personne recevra un courriel pour choisir son mot de passe si elle n'a pas encore de compte.",
+    )
     role = forms.ChoiceField(label="Rôle", choices=Membership.Role.choices, initial=Membership.Role.AGENT)
 
 

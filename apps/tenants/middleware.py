@@ -46,13 +46,17 @@ class TenantMiddleware:
             if authenticated:
                 request.memberships = list(
                     Membership.all_tenants.filter(user=user, authority__is_active=True)
-                    .select_related("authority").order_by("authority__name")
+                    .select_related("authority")
+                    .order_by("authority__name")
                 )
                 membership = choose_membership(request, request.memberships)
                 if membership:
                     switch_authority(membership.authority_id)
                     request.membership, request.authority, request.role = (
-                        membership, membership.authority, membership.role)
+                        membership,
+                        membership.authority,
+                        membership.role,
+                    )
             response = self.get_response(request)
             if response.status_code >= 500:
                 transaction.set_rollback(True)

@@ -21,11 +21,15 @@ class Authority(models.Model):
     kind = models.CharField("type", max_length=20, choices=Kind.choices, default=Kind.COMMUNE)
     slug = models.SlugField("identifiant d'adresse", max_length=80, unique=True)
     siren = models.CharField(
-        "SIREN", max_length=9, blank=True,
+        "SIREN",
+        max_length=9,
+        blank=True,
         validators=[RegexValidator(r"^\d{9}$", "Le SIREN comporte 9 chiffres.")],
     )
     insee_code = models.CharField(
-        "code INSEE", max_length=5, blank=True,
+        "code INSEE",
+        max_length=5,
+        blank=True,
         validators=[RegexValidator(r"^(\d{5}|2[AB]\d{3})$", "Le code INSEE comporte 5 caractères (ex. 35238, 2A004).")],
     )
     population = models.PositiveIntegerField("population", null=True, blank=True)
@@ -82,8 +86,9 @@ class Membership(TenantModel):
         AGENT = "agent", "Agent"
         READER = "reader", "Lecteur"
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships",
-                             verbose_name="utilisateur")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name="utilisateur"
+    )
     role = models.CharField("rôle", max_length=20, choices=Role.choices, default=Role.AGENT)
     created_at = models.DateTimeField("ajouté le", auto_now_add=True)
 

@@ -39,9 +39,12 @@ class InvitationForm(PasswordResetForm):
 def send_invitation(email: str, request=None) -> None:
     form = InvitationForm({"email": email})
     if form.is_valid():
-        form.save(request=request, use_https=bool(request and request.is_secure()),
-                  subject_template_name="registration/invitation_subject.txt",
-                  email_template_name="registration/invitation_email.txt")
+        form.save(
+            request=request,
+            use_https=bool(request and request.is_secure()),
+            subject_template_name="registration/invitation_subject.txt",
+            email_template_name="registration/invitation_email.txt",
+        )
 
 
 def _would_orphan(membership: Membership, new_role: str | None) -> bool:

@@ -29,13 +29,16 @@ def switch_authority(request, slug):
 def members(request):
     form = AddMemberForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        membership = services.add_member(authority=request.authority, email=form.cleaned_data["email"],
-                                         role=form.cleaned_data["role"], request=request)
+        membership = services.add_member(
+            authority=request.authority,
+            email=form.cleaned_data["email"],
+            role=form.cleaned_data["role"],
+            request=request,
+        )
         messages.success(request, f"{membership.user.email} a le rôle « {membership.get_role_display()} ».")
         return redirect("members")
     memberships = Membership.objects.select_related("user").order_by("user__email")
-    return render(request, "tenants/members.html", {"form": form, "memberships": memberships,
-                                                    "roles": Role.choices})
+    return render(request, "tenants/members.html", {"form": form, "memberships": memberships, "roles": Role.choices})
 
 
 @ability_required("members", "update")

@@ -25,8 +25,26 @@ THRESHOLDS = [round(0.05 * i, 2) for i in range(4, 17)]  # 0.20 … 0.80
 MIN_ANSWERED = 0.90  # the rule ABSTAIN_BELOW was chosen by: abstain on at most 1 answerable question in 10
 SPLITS = 200  # random halves for the cross-validated figure
 SMOKE_UNANSWERABLE = 4
-MONTHS = {name: number for number, name in enumerate(["janvier", "février", "mars", "avril", "mai", "juin", "juillet",
-                                                      "août", "septembre", "octobre", "novembre", "décembre"], start=1)}
+MONTHS = {
+    name: number
+    for number, name in enumerate(
+        [
+            "janvier",
+            "février",
+            "mars",
+            "avril",
+            "mai",
+            "juin",
+            "juillet",
+            "août",
+            "septembre",
+            "octobre",
+            "novembre",
+            "décembre",
+        ],
+        start=1,
+    )
+}
 
 
 def session_date(filename: str) -> date | None:
@@ -69,9 +87,18 @@ def score_questions(main, questions) -> list[dict]:
             elapsed = time.perf_counter() - started
         given = hits[:GIVEN_TO_MODEL]
         relevant = q["answerable"] and any(
-            names.get(h.document_id) in q["documents"] and is_relevant(h.text, q["quotes"]) for h in given)
-        rows.append({"id": q["id"], "answerable": q["answerable"], "tags": q["tags"], "score": score,
-                     "relevant": relevant, "ms": 1000 * elapsed})
+            names.get(h.document_id) in q["documents"] and is_relevant(h.text, q["quotes"]) for h in given
+        )
+        rows.append(
+            {
+                "id": q["id"],
+                "answerable": q["answerable"],
+                "tags": q["tags"],
+                "score": score,
+                "relevant": relevant,
+                "ms": 1000 * elapsed,
+            }
+        )
     return rows
 
 
@@ -93,6 +120,7 @@ def choose_threshold(rows: list[dict]) -> float:
 
 def best_balanced(rows: list[dict]) -> float:
     """For comparison: the threshold with the best mean of the two rates (middle of a plateau)."""
+
     def balanced(t):
         return rates(rows, t)["declined"] + rates(rows, t)["answered"]
 
@@ -111,44 +139,57 @@ def cross_validate(rows: list[dict], choose=choose_threshold, splits: int = SPLI
             group = [r for r in rows if r["answerable"] is answerable]
             rng.shuffle(group)
             halves[0].extend(group[: len(group) // 2])
-            halves[1].extend(group[len(group) // 2:])
+            halves[1].extend(group[len(group) // 2 :])
         for train, test in (halves, halves[::-1]):
             threshold = choose(train)
             chosen.append(threshold)
             held_out.append(rates(test, threshold))
     return {key: statistics.mean(r[key] for r in held_out) for key in held_out[0]} | {
-        "threshold_min": min(chosen), "threshold_max": max(chosen), "threshold_median": statistics.median(chosen)}
+        "threshold_min": min(chosen),
+        "threshold_max": max(chosen),
+        "threshold_median": statistics.median(chosen),
+    }
 
 
 def report(rows: list[dict]) -> None:
     from apps.assistant.confidence import ABSTAIN_BELOW
 
     n_ans = sum(r["answerable"] for r in rows)
-    print(f"\n{n_ans} answerable, {len(rows) - n_ans} unanswerable questions; "
-          f"confidence p50 {statistics.median(r['ms'] for r in rows):.1f} ms, max {max(r['ms'] for r in rows):.1f} ms")
+    print(
+        f"\n{n_ans} answerable, {len(rows) - n_ans} unanswerable questions; "
+        f"confidence p50 {statistics.median(r['ms'] for r in rows):.1f} ms, max {max(r['ms'] for r in rows):.1f} ms"
+    )
     print(f"{'threshold':>9}{'declined (unans.)':>19}{'answered (ans.)':>17}{'answered+relevant@5':>21}")
     for t in sorted({*THRESHOLDS, ABSTAIN_BELOW}):
         r = rates(rows, t)
         mark = "  <- ABSTAIN_BELOW" if t == ABSTAIN_BELOW else ""
         print(f"{t:>9.2f}{r['declined']:>19.3f}{r['answered']:>17.3f}{r['answered_relevant']:>21.3f}{mark}")
     at_default = rates(rows, ABSTAIN_BELOW)
-    print(f"default ABSTAIN_BELOW={ABSTAIN_BELOW:.2f}: declined {at_default['declined']:.3f} of unanswerable, "
-          f"answered {at_default['answered']:.3f} of answerable (in-sample)")
-    print(f"chosen on all questions: {choose_threshold(rows):.2f} by the rule (answer >= {MIN_ANSWERED:.0%}), "
-          f"{best_balanced(rows):.2f} by the best mean of the two rates")
+    print(
+        f"default ABSTAIN_BELOW={ABSTAIN_BELOW:.2f}: declined {at_default['declined']:.3f} of unanswerable, "
+        f"answered {at_default['answered']:.3f} of answerable (in-sample)"
+    )
+    print(
+        f"chosen on all questions: {choose_threshold(rows):.2f} by the rule (answer >= {MIN_ANSWERED:.0%}), "
+        f"{best_balanced(rows):.2f} by the best mean of the two rates"
+    )
     for label, rule in ((f"answer >= {MIN_ANSWERED:.0%}", choose_threshold), ("best mean", best_balanced)):
         cv = cross_validate(rows, rule)
-        print(f"cross-validated [{label}] (chosen on a random half, measured on the other, both ways, {SPLITS} "
-              f"splits): declined {cv['declined']:.3f}, answered {cv['answered']:.3f}, answered+relevant@5 "
-              f"{cv['answered_relevant']:.3f}; thresholds chosen {cv['threshold_min']:.2f}-{cv['threshold_max']:.2f} "
-              f"(median {cv['threshold_median']:.2f})")
+        print(
+            f"cross-validated [{label}] (chosen on a random half, measured on the other, both ways, {SPLITS} "
+            f"splits): declined {cv['declined']:.3f}, answered {cv['answered']:.3f}, answered+relevant@5 "
+            f"{cv['answered_relevant']:.3f}; thresholds chosen {cv['threshold_min']:.2f}-{cv['threshold_max']:.2f} "
+            f"(median {cv['threshold_median']:.2f})"
+        )
     tags = sorted({t for r in rows if not r["answerable"] for t in r["tags"] if t.startswith(("hors-", "quasi-"))})
     for tag in tags:
         group = [r for r in rows if not r["answerable"] and tag in r["tags"]]
         print(f"  unanswerable {tag:<13} declined {sum(r['score'] < ABSTAIN_BELOW for r in group)}/{len(group)}")
     missed = [r for r in rows if r["answerable"] and r["score"] < ABSTAIN_BELOW]
-    print(f"  answerable declined: {len(missed)} ({sum(not r['relevant'] for r in missed)} of them without a "
-          f"relevant passage in the top {GIVEN_TO_MODEL})")
+    print(
+        f"  answerable declined: {len(missed)} ({sum(not r['relevant'] for r in missed)} of them without a "
+        f"relevant passage in the top {GIVEN_TO_MODEL})"
+    )
 
 
 def main() -> int:

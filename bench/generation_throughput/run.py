@@ -38,19 +38,37 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--documents", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=64, help="the fake server's max concurrent requests")
     parser.add_argument("--latency", type=float, default=2.0, help="the fake server's seconds per request")
-    parser.add_argument("--answer-tokens", type=int, default=200,
-                        help="tokens of each answer, streamed one event each (all at once after --latency)")
-    parser.add_argument("--stream", action="store_true",
-                        help="request streamed replies, as a page does (default: whole replies, as a batch does)")
-    parser.add_argument("--workers", type=int, default=2,
-                        help="Celery worker processes (2 on 2 cores: one process is held to one core by the GIL)")
+    parser.add_argument(
+        "--answer-tokens",
+        type=int,
+        default=200,
+        help="tokens of each answer, streamed one event each (all at once after --latency)",
+    )
+    parser.add_argument(
+        "--stream",
+        action="store_true",
+        help="request streamed replies, as a page does (default: whole replies, as a batch does)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="Celery worker processes (2 on 2 cores: one process is held to one core by the GIL)",
+    )
     parser.add_argument("--threads", type=int, default=40, help="threads per worker (--pool=threads)")
     parser.add_argument("--warmup", type=int, default=0, help="requests run before the measure (default: threads)")
     parser.add_argument("--smoke", action="store_true", help="40 documents, 8 × 0.2 s, 12 threads: a quick check")
-    parser.add_argument("--what-if", default="", metavar="stream",
-                        help="patch the workers to measure proposed changes (what_if.py; not the application's code)")
-    parser.add_argument("--profile", action="store_true",
-                        help="count queries and Redis round trips per job and profile the jobs' CPU (slower)")
+    parser.add_argument(
+        "--what-if",
+        default="",
+        metavar="stream",
+        help="patch the workers to measure proposed changes (what_if.py; not the application's code)",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="count queries and Redis round trips per job and profile the jobs' CPU (slower)",
+    )
     args = parser.parse_args(argv)
     if args.smoke:
         args.documents, args.concurrency, args.latency, args.workers, args.threads = 40, 8, 0.2, 1, 12
@@ -70,7 +88,7 @@ def short_documents(count: int) -> list[tuple[str, str]]:
         size = 3 + i % 3
         start = (i * 7) % (len(pool) - size)  # overlapping windows: each text is distinct, all read like minutes
         stem = pool[start][0]
-        documents.append((f"Extrait n° {i + 1} — {stem}", " ".join(s for _, s in pool[start:start + size])))
+        documents.append((f"Extrait n° {i + 1} — {stem}", " ".join(s for _, s in pool[start : start + size])))
     return documents
 
 
@@ -91,11 +109,23 @@ def seed(target, count: int):
         rows = []
         for i, (title, text) in enumerate(short_documents(count)):
             data = text.encode()
-            rows.append(Document(
-                authority=target, collection=collection, title=title, kind=Document.Kind.PROCES_VERBAL,
-                original_filename=f"extrait-{i + 1}.txt", size=len(data), mime_type="text/plain",
-                content_hash=hashlib.sha256(data + str(i).encode()).hexdigest(), state=Document.State.INDEXED,
-                page_count=1, pages=[{"number": 1, "text": text}], source="banc d'essai", indexed_at=now))
+            rows.append(
+                Document(
+                    authority=target,
+                    collection=collection,
+                    title=title,
+                    kind=Document.Kind.PROCES_VERBAL,
+                    original_filename=f"extrait-{i + 1}.txt",
+                    size=len(data),
+                    mime_type="text/plain",
+                    content_hash=hashlib.sha256(data + str(i).encode()).hexdigest(),
+                    state=Document.State.INDEXED,
+                    page_count=1,
+                    pages=[{"number": 1, "text": text}],
+                    source="banc d'essai",
+                    indexed_at=now,
+                )
+            )
         documents = Document.objects.bulk_create(rows, batch_size=1000)
     return user, [d.pk for d in documents]
 
@@ -109,10 +139,9 @@ def enqueue(target, user, document_ids: list[int], *, stream: bool) -> list[tupl
     requests = []
     for start in range(0, len(document_ids), ENQUEUE_BATCH):
         with tenant_context(target.pk, user_id=user.pk):
-            for document_id in document_ids[start:start + ENQUEUE_BATCH]:
+            for document_id in document_ids[start : start + ENQUEUE_BATCH]:
                 inputs = validate_inputs("summary", {"document": document_id})  # as the page and the API do
-                generation = request_tool(authority=target, user=user, task="summary", inputs=inputs,
-                                          stream=stream)
+                generation = request_tool(authority=target, user=user, task="summary", inputs=inputs, stream=stream)
                 requests.append((generation.pk, generation.job_id))
     return requests
 
@@ -124,8 +153,9 @@ def unfinished(target, requests: list[tuple[int, int]]) -> int:
 
     job_ids = [job for _, job in requests]
     with tenant_context(target.pk):  # a range, not 10,000 ids: the fresh authority has no other jobs in it
-        return Job.objects.filter(pk__gte=min(job_ids), pk__lte=max(job_ids),
-                                  state__in=[Job.State.PENDING, Job.State.RUNNING]).count()
+        return Job.objects.filter(
+            pk__gte=min(job_ids), pk__lte=max(job_ids), state__in=[Job.State.PENDING, Job.State.RUNNING]
+        ).count()
 
 
 def wait_until_done(target, requests: list[tuple[int, int]], *, timeout: float, started: float, label: str) -> bool:
@@ -140,8 +170,10 @@ def wait_until_done(target, requests: list[tuple[int, int]], *, timeout: float, 
             return False
         if elapsed - last_print >= 15:
             done = len(requests) - left
-            print(f"{label}: {done:,}/{len(requests):,} done after {elapsed:.0f} s "
-                  f"({done / elapsed:.1f} requests/s)", flush=True)
+            print(
+                f"{label}: {done:,}/{len(requests):,} done after {elapsed:.0f} s ({done / elapsed:.1f} requests/s)",
+                flush=True,
+            )
             last_print = elapsed
         time.sleep(POLL_SECONDS)
 
@@ -156,13 +188,25 @@ def collect(target, requests: list[tuple[int, int]], t0: float) -> list[measures
 
     with tenant_context(target.pk):
         rows = Generation.objects.filter(pk__in=[generation for generation, _ in requests]).values_list(
-            "latency_ms", "outcome", "job__created_at", "job__started_at", "job__finished_at", "job__state",
-            "job__attempts")
-        return [measures.Request(created=seconds(created), started=seconds(started), finished=seconds(finished),
-                                 gateway_seconds=latency_ms / 1000,
-                                 ok=outcome == Generation.Outcome.DONE and state == Job.State.SUCCEEDED,
-                                 attempts=attempts)
-                for latency_ms, outcome, created, started, finished, state, attempts in rows]
+            "latency_ms",
+            "outcome",
+            "job__created_at",
+            "job__started_at",
+            "job__finished_at",
+            "job__state",
+            "job__attempts",
+        )
+        return [
+            measures.Request(
+                created=seconds(created),
+                started=seconds(started),
+                finished=seconds(finished),
+                gateway_seconds=latency_ms / 1000,
+                ok=outcome == Generation.Outcome.DONE and state == Job.State.SUCCEEDED,
+                attempts=attempts,
+            )
+            for latency_ms, outcome, created, started, finished, state, attempts in rows
+        ]
 
 
 def private_postgres(threads: int):
@@ -188,12 +232,16 @@ def check_connections(needed: int) -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('max_connections')::int, "
-                       "(SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')")
+        cursor.execute(
+            "SELECT current_setting('max_connections')::int, "
+            "(SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')"
+        )
         limit, used = cursor.fetchone()
     if needed + used + DB_CONNECTION_MARGIN > limit:
-        raise SystemExit(f"each worker thread holds a PostgreSQL connection: {needed} threads + {used} connections "
-                         f"in use + {DB_CONNECTION_MARGIN} > max_connections = {limit}; use fewer threads")
+        raise SystemExit(
+            f"each worker thread holds a PostgreSQL connection: {needed} threads + {used} connections "
+            f"in use + {DB_CONNECTION_MARGIN} > max_connections = {limit}; use fewer threads"
+        )
 
 
 def postmaster_pid() -> int | None:
@@ -207,9 +255,15 @@ def postmaster_pid() -> int | None:
 
 
 def worker_environment(redis_url: str, inference_url: str, args, probe_dir: Path) -> dict:
-    env = {**os.environ, "REDIS_URL": redis_url, "INFERENCE_URL": inference_url,
-           "INFERENCE_MAX_CONCURRENCY": str(args.concurrency),  # the platform fills the server exactly: no 429
-           "CELERY_TASK_ALWAYS_EAGER": "false", "DEBUG": "false", "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "REDIS_URL": redis_url,
+        "INFERENCE_URL": inference_url,
+        "INFERENCE_MAX_CONCURRENCY": str(args.concurrency),  # the platform fills the server exactly: no 429
+        "CELERY_TASK_ALWAYS_EAGER": "false",
+        "DEBUG": "false",
+        "PYTHONUNBUFFERED": "1",
+    }
     imports = []
     if args.profile:
         imports.append("bench.generation_throughput.worker_probe")
@@ -234,10 +288,12 @@ def probe_report(children: processes.Children, workers: list, log_dir: Path) -> 
         profiles.append(probe["profile"])
     (log_dir / "profile.txt").write_text("\n".join(profiles))
     tasks = totals.get("tasks") or 1
-    return (f"probe: {tasks:,} jobs (warm-up included); per job: {totals.get('queries', 0) / tasks:.1f} database "
-            f"queries, {totals.get('redis', 0) / tasks:.1f} Redis round trips, "
-            f"{totals.get('task_cpu_ms', 0) / tasks:.1f} ms CPU in the job's thread (under cProfile); "
-            f"functions: {log_dir / 'profile.txt'}")
+    return (
+        f"probe: {tasks:,} jobs (warm-up included); per job: {totals.get('queries', 0) / tasks:.1f} database "
+        f"queries, {totals.get('redis', 0) / tasks:.1f} Redis round trips, "
+        f"{totals.get('task_cpu_ms', 0) / tasks:.1f} ms CPU in the job's thread (under cProfile); "
+        f"functions: {log_dir / 'profile.txt'}"
+    )
 
 
 def run(args, children: processes.Children, log_dir: Path) -> int:
@@ -251,38 +307,49 @@ def run(args, children: processes.Children, log_dir: Path) -> int:
 
     app.conf.task_always_eager = False  # setup_django() runs tasks in-process; here a worker must take them
     check_connections(args.workers * args.threads)
-    target = authority(f"bench-throughput-{int(time.time())}", "Banc d'essai de débit",
-                       settings={"assistant": {"monthly_token_quota": 0}})  # 10,000 summaries exceed the default
+    target = authority(
+        f"bench-throughput-{int(time.time())}",
+        "Banc d'essai de débit",
+        settings={"assistant": {"monthly_token_quota": 0}},
+    )  # 10,000 summaries exceed the default
     user, document_ids = seed(target, args.warmup + args.documents)
     print(f"{args.documents:,} documents (+{args.warmup} for warm-up) seeded for {target.slug}", flush=True)
 
     stats_file = log_dir / "fake-stats.json"
-    inference_url = processes.start_fake_inference(children, latency=args.latency, concurrency=args.concurrency,
-                                                   answer_tokens=args.answer_tokens, stats_file=stats_file)
+    inference_url = processes.start_fake_inference(
+        children,
+        latency=args.latency,
+        concurrency=args.concurrency,
+        answer_tokens=args.answer_tokens,
+        stats_file=stats_file,
+    )
     env = worker_environment(redis_url, inference_url, args, log_dir)
     workers = processes.start_workers(children, count=args.workers, threads=args.threads, env=env)
     capacity = args.concurrency / args.latency
 
     started = time.monotonic()  # warm-up: imports, the NER model, connections — not what we measure
-    warmup = enqueue(target, user, document_ids[:args.warmup], stream=args.stream)
-    if not wait_until_done(target, warmup, timeout=120 + 3 * args.warmup / capacity, started=started,
-                           label="warm-up"):
+    warmup = enqueue(target, user, document_ids[: args.warmup], stream=args.stream)
+    if not wait_until_done(target, warmup, timeout=120 + 3 * args.warmup / capacity, started=started, label="warm-up"):
         return 1
 
     fake_child = next(c for c in children.started if c.name == "fake-inference")
-    groups = {"workers": [w.process.pid for w in workers], "fake": [fake_child.process.pid],
-              "redis": [c.process.pid for c in children.started if c.name == "redis"]}
+    groups = {
+        "workers": [w.process.pid for w in workers],
+        "fake": [fake_child.process.pid],
+        "redis": [c.process.pid for c in children.started if c.name == "redis"],
+    }
     if pg and (postmaster := postmaster_pid()):
         groups["postgres"] = [postmaster]
     meter = processes.CpuMeter(groups)
     meter.start()
     load_before = os.getloadavg()[0]
     t0, started = time.time(), time.monotonic()
-    measured = enqueue(target, user, document_ids[args.warmup:], stream=args.stream)
+    measured = enqueue(target, user, document_ids[args.warmup :], stream=args.stream)
     enqueue_seconds = time.monotonic() - started
     print(f"measure: {len(measured):,} requests enqueued in {enqueue_seconds:.1f} s", flush=True)
-    done = wait_until_done(target, measured, timeout=3 * args.documents / capacity + 300, started=started,
-                           label="measure")
+    done = wait_until_done(
+        target, measured, timeout=3 * args.documents / capacity + 300, started=started, label="measure"
+    )
     cpu = meter.stop()
     children.stop(fake_child)  # it writes its counters on exit
     fake = json.loads(stats_file.read_text()) if stats_file.exists() else {}
@@ -292,14 +359,26 @@ def run(args, children: processes.Children, log_dir: Path) -> int:
         print("no request finished")
         return 1
     summary = measures.summarise(requests, server_seconds=args.latency, capacity=capacity)
-    setup = (f"{args.workers} worker process(es) × {args.threads} threads (--pool=threads -O fair), "
-             f"INFERENCE_MAX_CONCURRENCY={args.concurrency}, {os.cpu_count()} CPU cores, "
-             f"{'streamed' if args.stream else 'whole'} replies of {args.answer_tokens} tokens, "
-             f"load average {load_before:.1f} before the measure"
-             + (f"; WHAT-IF patches: {args.what_if}" if args.what_if else ""))
+    setup = (
+        f"{args.workers} worker process(es) × {args.threads} threads (--pool=threads -O fair), "
+        f"INFERENCE_MAX_CONCURRENCY={args.concurrency}, {os.cpu_count()} CPU cores, "
+        f"{'streamed' if args.stream else 'whole'} replies of {args.answer_tokens} tokens, "
+        f"load average {load_before:.1f} before the measure"
+        + (f"; WHAT-IF patches: {args.what_if}" if args.what_if else "")
+    )
     print()
-    print(measures.format_report(summary, capacity=capacity, concurrency=args.concurrency, latency=args.latency,
-                                 cpu=cpu, fake=fake, enqueue_seconds=enqueue_seconds, setup=setup))
+    print(
+        measures.format_report(
+            summary,
+            capacity=capacity,
+            concurrency=args.concurrency,
+            latency=args.latency,
+            cpu=cpu,
+            fake=fake,
+            enqueue_seconds=enqueue_seconds,
+            setup=setup,
+        )
+    )
     print()
     print(measures.format_estimates(summary["ratio"], cpu=cpu, requests=len(requests), workers=args.workers))
     if args.profile:

@@ -36,7 +36,8 @@ def main() -> int:
     embedder.embed_passages = timed_embed
     target = authority(f"bench-ingest-{int(time.time())}", "Banc d'essai d'ingestion")  # fresh: no dedup
     files = sorted((SHARED_DATA / "proces-verbaux").glob("*.txt")) + sorted(
-        (SHARED_DATA / "pdf-couthenans").glob("*.pdf"))
+        (SHARED_DATA / "pdf-couthenans").glob("*.pdf")
+    )
     started = time.perf_counter()
     documents = index_files(target, files)
     elapsed = time.perf_counter() - started

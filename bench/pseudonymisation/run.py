@@ -59,9 +59,16 @@ def evaluate(items: list[dict]) -> dict:
             if any(span.start < end and start < span.end for start, end in truth):
                 correct_by_kind[span.kind] += 1
             else:
-                spurious.append((span.kind, text[span.start:span.end], item["file"]))
-    return {"annotated": annotated, "found": found, "spans": spans_by_kind, "correct": correct_by_kind,
-            "misses": misses, "spurious": spurious, "ms_per_paragraph": 1000 * elapsed / len(items)}
+                spurious.append((span.kind, text[span.start : span.end], item["file"]))
+    return {
+        "annotated": annotated,
+        "found": found,
+        "spans": spans_by_kind,
+        "correct": correct_by_kind,
+        "misses": misses,
+        "spurious": spurious,
+        "ms_per_paragraph": 1000 * elapsed / len(items),
+    }
 
 
 def ratio(part: int, whole: int) -> str:
@@ -74,16 +81,21 @@ def corpus(item: dict) -> str:
 
 def report(name: str, result: dict, items: list[dict], details: bool) -> None:
     files = len({i["file"] for i in items})
-    print(f"\n## {name}: {len(items)} paragraphs from {files} file{'s' if files > 1 else ''}, "
-          f"mean {sum(len(i['text']) for i in items) / len(items):.0f} characters\n")
+    print(
+        f"\n## {name}: {len(items)} paragraphs from {files} file{'s' if files > 1 else ''}, "
+        f"mean {sum(len(i['text']) for i in items) / len(items):.0f} characters\n"
+    )
     print(f"{'type':10} {'recall':>18} {'precision':>18}")
     for kind in KINDS:
         if result["annotated"][kind] or result["spans"][kind]:
-            print(f"{kind:10} {ratio(result['found'][kind], result['annotated'][kind]):>18} "
-                  f"{ratio(result['correct'][kind], result['spans'][kind]):>18}")
+            print(
+                f"{kind:10} {ratio(result['found'][kind], result['annotated'][kind]):>18} "
+                f"{ratio(result['correct'][kind], result['spans'][kind]):>18}"
+            )
     total = {key: sum(result[key].values()) for key in ("annotated", "found", "spans", "correct")}
-    print(f"{'overall':10} {ratio(total['found'], total['annotated']):>18} "
-          f"{ratio(total['correct'], total['spans']):>18}")
+    print(
+        f"{'overall':10} {ratio(total['found'], total['annotated']):>18} {ratio(total['correct'], total['spans']):>18}"
+    )
     print(f"mean {result['ms_per_paragraph']:.1f} ms per paragraph")
     if details:
         print("\nmisses (annotated, not fully masked):")

@@ -56,8 +56,11 @@ def build_corpus(smoke: bool, answerable, mixed: bool):
     from apps.documents.models import Document
     from apps.tenants.context import tenant_context
 
-    files = sorted({d for q in answerable for d in q["documents"]}) if smoke else sorted(
-        p.name for p in MINUTES.glob("*.txt"))
+    files = (
+        sorted({d for q in answerable for d in q["documents"]})
+        if smoke
+        else sorted(p.name for p in MINUTES.glob("*.txt"))
+    )
     main = authority("bench-avranches", "Ville d'Avranches (banc d'essai)")
     with tenant_context(main.pk):
         Document.objects.exclude(state=Document.State.INDEXED).delete()  # left by an interrupted run
@@ -66,10 +69,14 @@ def build_corpus(smoke: bool, answerable, mixed: bool):
         index_files(main, [MINUTES / f for f in missing], kind=Document.Kind.PROCES_VERBAL)
     if not mixed:
         return main, []
-    others = [authority("bench-couthenans", "Commune de Couthenans (banc d'essai)"),
-              authority("bench-fiches", "Intercommunalité fictive (banc d'essai)")]
-    distractors = {others[0]: sorted((SHARED_DATA / "pdf-couthenans").glob("*.pdf"))[: 2 if smoke else None],
-                   others[1]: fiche_files(5 if smoke else 150)}
+    others = [
+        authority("bench-couthenans", "Commune de Couthenans (banc d'essai)"),
+        authority("bench-fiches", "Intercommunalité fictive (banc d'essai)"),
+    ]
+    distractors = {
+        others[0]: sorted((SHARED_DATA / "pdf-couthenans").glob("*.pdf"))[: 2 if smoke else None],
+        others[1]: fiche_files(5 if smoke else 150),
+    }
     for other, paths in distractors.items():
         with tenant_context(other.pk):
             known = set(Document.objects.values_list("original_filename", flat=True))
@@ -109,15 +116,25 @@ def evaluate(main, questions, mode: str, k: int = 10):
         with tenant_context(main.pk):
             hits = search(authority_id=main.pk, query=q["question"], mode=mode, limit=k, with_facets=False).hits
         latencies.append(time.perf_counter() - started)
-        rank = next((i for i, h in enumerate(hits, start=1)
-                     if names.get(h.document_id) in q["documents"] and is_relevant(h.text, q["quotes"])), None)
+        rank = next(
+            (
+                i
+                for i, h in enumerate(hits, start=1)
+                if names.get(h.document_id) in q["documents"] and is_relevant(h.text, q["quotes"])
+            ),
+            None,
+        )
         recall5 += rank is not None and rank <= 5
         recall10 += rank is not None and rank <= 10
         rr += 1 / rank if rank else 0
     n = len(questions) or 1
     latencies.sort()
-    return {"recall@5": recall5 / n, "recall@10": recall10 / n, "mrr@10": rr / n,
-            "p50_ms": 1000 * latencies[len(latencies) // 2] if latencies else 0}
+    return {
+        "recall@5": recall5 / n,
+        "recall@10": recall10 / n,
+        "mrr@10": rr / n,
+        "p50_ms": 1000 * latencies[len(latencies) // 2] if latencies else 0,
+    }
 
 
 def main() -> int:
@@ -149,14 +166,18 @@ def main() -> int:
     with tenant_context(platform_staff=True):
         total = Chunk.all_tenants.count()
     label = f"avranches + {len(others)} others" if mixed else "avranches alone"
-    print(f"\n[{label}] corpus ready in {time.perf_counter() - started:.1f}s; {len(answerable)} answerable "
-          f"questions ({len(unanswerable)} unanswerable ones serve the abstention benchmark); "
-          f"embedder {get_embedder().model_id}; {own} chunks of the evaluated authority, {total} in the index")
+    print(
+        f"\n[{label}] corpus ready in {time.perf_counter() - started:.1f}s; {len(answerable)} answerable "
+        f"questions ({len(unanswerable)} unanswerable ones serve the abstention benchmark); "
+        f"embedder {get_embedder().model_id}; {own} chunks of the evaluated authority, {total} in the index"
+    )
     print(f"{'corpus':<24}{'mode':<10}{'recall@5':>10}{'recall@10':>11}{'MRR@10':>9}{'p50 ms':>9}")
     for mode in MODES:
         scores = evaluate(main_authority, answerable, mode)
-        print(f"{label:<24}{mode:<10}{scores['recall@5']:>10.3f}{scores['recall@10']:>11.3f}"
-              f"{scores['mrr@10']:>9.3f}{scores['p50_ms']:>9.1f}")
+        print(
+            f"{label:<24}{mode:<10}{scores['recall@5']:>10.3f}{scores['recall@10']:>11.3f}"
+            f"{scores['mrr@10']:>9.3f}{scores['p50_ms']:>9.1f}"
+        )
     return 0
 
 

@@ -34,6 +34,7 @@ SMOKE_METHODS = ("majority", "prior", "logreg+prior")
 
 # --- data -------------------------------------------------------------------------------------------
 
+
 def load_rennes() -> list[dict]:
     """Rows with their true level-2 code, resolved from the label: the JSON number 7.1 is 7.1 or 7.10."""
     from apps.deliberations import nomenclature
@@ -99,6 +100,7 @@ def embed(texts: list[str], timings: dict, key: str) -> np.ndarray:
 
 # --- evaluation -------------------------------------------------------------------------------------
 
+
 def folds(codes: list[str], n_splits: int, repeats: int):
     from sklearn.model_selection import StratifiedKFold
 
@@ -152,14 +154,22 @@ def cross_validate(vectors, codes, labels, method: str, n_splits: int, repeats: 
             per_repeat.setdefault(key, {}).setdefault(repeat, []).extend(values)
             pooled.setdefault(key, []).extend(values)
     folds_count = n_splits * repeats
-    result = {key: (float(np.mean([np.mean(v) for v in per_repeat[key].values()])),
-                    float(np.std([np.mean(v) for v in per_repeat[key].values()])))
-              for key in ("l2@1", "l2@3", "l2@5", "l1@1", "l1@3")}
+    result = {
+        key: (
+            float(np.mean([np.mean(v) for v in per_repeat[key].values()])),
+            float(np.std([np.mean(v) for v in per_repeat[key].values()])),
+        )
+        for key in ("l2@1", "l2@3", "l2@5", "l1@1", "l1@3")
+    }
     top_score, top_ok = np.array(pooled["top_score"]), np.array(pooled["top_ok"])
     safe = top_score >= SAFE
-    result.update(safe_share=float(safe.mean()), safe_accuracy=float(top_ok[safe].mean()) if safe.any() else None,
-                  ece=expected_calibration_error(top_score, top_ok),
-                  fit_ms=1000 * fit_s / folds_count, predict_ms=1000 * predict_s / predicted)
+    result.update(
+        safe_share=float(safe.mean()),
+        safe_accuracy=float(top_ok[safe].mean()) if safe.any() else None,
+        ece=expected_calibration_error(top_score, top_ok),
+        fit_ms=1000 * fit_s / folds_count,
+        predict_ms=1000 * predict_s / predicted,
+    )
     return result
 
 
@@ -177,26 +187,34 @@ def transfer(train_vectors, train_codes, test_vectors, test_codes, labels, metho
     """Train on one authority, predict another's level 1."""
     from apps.deliberations.routing.classifier import Examples, fit
 
-    router = fit(Examples(train_vectors, train_codes), labels, method) if method != "prior" else fit(
-        Examples(train_vectors[:0], []), labels, "prior")
+    router = (
+        fit(Examples(train_vectors, train_codes), labels, method)
+        if method != "prior"
+        else fit(Examples(train_vectors[:0], []), labels, "prior")
+    )
     scores = score_predictions(router, router.probabilities(test_vectors), test_codes)
     return {"l1@1": float(np.mean(scores["l1@1"])), "l1@3": float(np.mean(scores["l1@3"]))}
 
 
 # --- report -----------------------------------------------------------------------------------------
 
+
 def pct(value) -> str:
     return "—" if value is None else f"{100 * value:.1f}"
 
 
 def print_main_table(results: dict) -> None:
-    print("\n| method | L2 top-1 | L2 top-3 | L2 top-5 | L1 top-1 | L1 top-3 | ≥80 % share | ≥80 % right | ECE |"
-          " fit ms | predict ms/row |")
+    print(
+        "\n| method | L2 top-1 | L2 top-3 | L2 top-5 | L1 top-1 | L1 top-3 | ≥80 % share | ≥80 % right | ECE |"
+        " fit ms | predict ms/row |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for method, r in results.items():
         cells = [f"{pct(r[k][0])} ± {pct(r[k][1])}" for k in ("l2@1", "l2@3", "l2@5", "l1@1", "l1@3")]
-        print(f"| {method} | " + " | ".join(cells) + f" | {pct(r['safe_share'])} | {pct(r['safe_accuracy'])} |"
-              f" {r['ece']:.3f} | {r['fit_ms']:.1f} | {r['predict_ms']:.3f} |")
+        print(
+            f"| {method} | " + " | ".join(cells) + f" | {pct(r['safe_share'])} | {pct(r['safe_accuracy'])} |"
+            f" {r['ece']:.3f} | {r['fit_ms']:.1f} | {r['predict_ms']:.3f} |"
+        )
 
 
 def distribution(codes: list[str]) -> str:
@@ -227,13 +245,17 @@ def main() -> int:
     vectors = embed([embedding_text_for(r["objet"]) for r in rows], timings, "rennes")
     label_codes, texts = label_texts(with_sub_matieres=False)
     labels = classifier.Labels(embed(texts, timings, "labels"), label_codes)
-    print(f"Rennes extract: {len(rows)} rows, {len(set(codes))} level-2 codes, "
-          f"{len({c.split('.')[0] for c in codes})} level-1 codes; nomenclature: {len(label_codes)} level-2 codes")
+    print(
+        f"Rennes extract: {len(rows)} rows, {len(set(codes))} level-2 codes, "
+        f"{len({c.split('.')[0] for c in codes})} level-1 codes; nomenclature: {len(label_codes)} level-2 codes"
+    )
     from apps.documents.embeddings import get_embedder
 
-    print(f"Embedding with {get_embedder().model_id}: "
-          f"{1000 * timings['rennes'] / len(rows):.1f} ms per objet, "
-          f"{1000 * timings['labels'] / len(texts):.1f} ms per label (first run; cached afterwards)")
+    print(
+        f"Embedding with {get_embedder().model_id}: "
+        f"{1000 * timings['rennes'] / len(rows):.1f} ms per objet, "
+        f"{1000 * timings['labels'] / len(texts):.1f} ms per label (first run; cached afterwards)"
+    )
     print(f"\nClass distribution (majority: {max(codes.count(c) for c in set(codes))}/{len(codes)})\n")
     print(distribution(codes))
 
@@ -257,12 +279,16 @@ def run_variants(rows, codes, vectors, labels, timings, n_splits, repeats) -> No
     sub_codes, sub_texts = label_texts(with_sub_matieres=True)
     sub_labels = classifier.Labels(embed(sub_texts, timings, "sub"), sub_codes)
     print(f"\n## Variants ({classifier.DEFAULT_METHOD}, and prior alone)")
-    variants = {"cleaned objet (default)": (vectors, labels), "raw objet (act number, underscores)": (raw, labels),
-                "labels with sub-matières": (vectors, sub_labels)}
+    variants = {
+        "cleaned objet (default)": (vectors, labels),
+        "raw objet (act number, underscores)": (raw, labels),
+        "labels with sub-matières": (vectors, sub_labels),
+    }
     results = {}
     for name, (x, lab) in variants.items():
-        results[f"{classifier.DEFAULT_METHOD}, {name}"] = cross_validate(x, codes, lab, classifier.DEFAULT_METHOD,
-                                                                          n_splits, repeats)
+        results[f"{classifier.DEFAULT_METHOD}, {name}"] = cross_validate(
+            x, codes, lab, classifier.DEFAULT_METHOD, n_splits, repeats
+        )
         results[f"prior, {name}"] = cross_validate(x, codes, lab, "prior", n_splits, repeats)
     print_main_table(results)
 
@@ -279,8 +305,9 @@ def run_learning_curve(vectors, codes, labels, n_splits, repeats) -> None:
             if size == 0 and "prior" not in method:
                 cells.append("—")
                 continue
-            r = cross_validate(vectors, codes, labels, method if size != 0 else "prior", n_splits, repeats,
-                               train_size=size)
+            r = cross_validate(
+                vectors, codes, labels, method if size != 0 else "prior", n_splits, repeats, train_size=size
+            )
             cells.append(f"{pct(r['l2@3'][0])} / {pct(r['l1@3'][0])}")
         print(f"| {method} | " + " | ".join(cells) + " |")
 
@@ -290,10 +317,12 @@ def run_sensitivity(vectors, codes, labels, n_splits, repeats) -> None:
     from apps.deliberations.routing import classifier
 
     print("\n## Sensitivity (L2 top-1 / L2 top-3 / L1 top-1, %; same data as the choice)")
-    grid = [("SIMILARITY_TEMPERATURE", (0.01, 0.02, 0.05), ("knn", "centroid", "prior")),
-            ("KNN_NEIGHBOURS", (5, 10, 20), ("knn",)),
-            ("LOGREG_C", (1.0, 10.0, 100.0, 1000.0), ("logreg",)),
-            ("PRIOR_PSEUDO_COUNT", (3.0, 10.0, 30.0), ("logreg+prior", "knn+prior"))]
+    grid = [
+        ("SIMILARITY_TEMPERATURE", (0.01, 0.02, 0.05), ("knn", "centroid", "prior")),
+        ("KNN_NEIGHBOURS", (5, 10, 20), ("knn",)),
+        ("LOGREG_C", (1.0, 10.0, 100.0, 1000.0), ("logreg",)),
+        ("PRIOR_PSEUDO_COUNT", (3.0, 10.0, 30.0), ("logreg+prior", "knn+prior")),
+    ]
     for name, values, methods in grid:
         original = getattr(classifier, name)
         for method in methods:
@@ -314,10 +343,12 @@ def run_transfer(vectors, codes, labels, timings) -> None:
         return
     test_vectors = embed([embedding_text_for(r["objet"]) for r in rows], timings, "saint-etienne")
     names = sorted({r["nom"] for r in rows})
-    print(f"\n## Transfer: trained on Rennes (152), tested on Saint-Étienne's {len(rows)} rows whose free-text "
-          f"matière names an @ctes matière ({', '.join(names)}); level 1 only.\nCaveat: these hand-transcribed "
-          "names are not @ctes codes (a vœu, tax rates and museum prices are filed under COMMANDE PUBLIQUE): "
-          "read this as a check of the labels, not of the classifier.")
+    print(
+        f"\n## Transfer: trained on Rennes (152), tested on Saint-Étienne's {len(rows)} rows whose free-text "
+        f"matière names an @ctes matière ({', '.join(names)}); level 1 only.\nCaveat: these hand-transcribed "
+        "names are not @ctes codes (a vœu, tax rates and museum prices are filed under COMMANDE PUBLIQUE): "
+        "read this as a check of the labels, not of the classifier."
+    )
     print("| method | L1 top-1 | L1 top-3 |\n|---|---|---|")
     for method in ("majority", "prior", "knn+prior", "logreg", "logreg+prior"):
         r = transfer(vectors, codes, test_vectors, [x["code"] for x in rows], labels, method)

@@ -36,17 +36,101 @@ W_TENANT, W_DOCUMENT, W_CHUNK = 0.4, 0.7, 0.6
 COLLECTIONS_PER_TENANT = 5
 MEAN_CHUNKS_PER_DOCUMENT = 12
 WORDS = [  # vocabulary of the filler text (only its length and compressibility matter)
-    "conseil", "municipal", "délibération", "budget", "commune", "maire", "adjoint", "séance", "ordre", "du",
-    "jour", "vote", "unanimité", "subvention", "association", "école", "cantine", "voirie", "travaux", "marché",
-    "public", "urbanisme", "permis", "de", "construire", "plan", "local", "assainissement", "eau", "potable",
-    "intercommunalité", "taxe", "foncière", "tarif", "salle", "des", "fêtes", "personnel", "territorial",
-    "emploi", "saisonnier", "cimetière", "concession", "église", "patrimoine", "bibliothèque", "transport",
-    "scolaire", "périscolaire", "crèche", "déchets", "collecte", "tri", "recyclage", "éclairage", "énergie",
-    "rénovation", "bâtiment", "communal", "accessibilité", "sécurité", "police", "stationnement",
-    "environnement", "forêt", "agriculture", "tourisme", "camping", "sport", "stade", "gymnase", "culture",
-    "fête", "locale", "jumelage", "aide", "sociale", "CCAS", "logement", "social", "lotissement", "acquisition",
-    "cession", "parcelle", "emprunt", "investissement", "fonctionnement", "compte", "administratif", "décision",
-    "modificative", "amortissement", "convention", "avenant", "préfecture",
+    "conseil",
+    "municipal",
+    "délibération",
+    "budget",
+    "commune",
+    "maire",
+    "adjoint",
+    "séance",
+    "ordre",
+    "du",
+    "jour",
+    "vote",
+    "unanimité",
+    "subvention",
+    "association",
+    "école",
+    "cantine",
+    "voirie",
+    "travaux",
+    "marché",
+    "public",
+    "urbanisme",
+    "permis",
+    "de",
+    "construire",
+    "plan",
+    "local",
+    "assainissement",
+    "eau",
+    "potable",
+    "intercommunalité",
+    "taxe",
+    "foncière",
+    "tarif",
+    "salle",
+    "des",
+    "fêtes",
+    "personnel",
+    "territorial",
+    "emploi",
+    "saisonnier",
+    "cimetière",
+    "concession",
+    "église",
+    "patrimoine",
+    "bibliothèque",
+    "transport",
+    "scolaire",
+    "périscolaire",
+    "crèche",
+    "déchets",
+    "collecte",
+    "tri",
+    "recyclage",
+    "éclairage",
+    "énergie",
+    "rénovation",
+    "bâtiment",
+    "communal",
+    "accessibilité",
+    "sécurité",
+    "police",
+    "stationnement",
+    "environnement",
+    "forêt",
+    "agriculture",
+    "tourisme",
+    "camping",
+    "sport",
+    "stade",
+    "gymnase",
+    "culture",
+    "fête",
+    "locale",
+    "jumelage",
+    "aide",
+    "sociale",
+    "CCAS",
+    "logement",
+    "social",
+    "lotissement",
+    "acquisition",
+    "cession",
+    "parcelle",
+    "emprunt",
+    "investissement",
+    "fonctionnement",
+    "compte",
+    "administratif",
+    "décision",
+    "modificative",
+    "amortissement",
+    "convention",
+    "avenant",
+    "préfecture",
 ]
 
 
@@ -105,8 +189,12 @@ class Embeddings:
         return rng.standard_normal((n, DIMS)) @ self.basis
 
     def draw(self, rng, tenant_index: np.ndarray, topic: np.ndarray, document_noise: np.ndarray) -> np.ndarray:
-        v = (self.topics[topic] + W_TENANT * self.tenants[tenant_index]
-             + W_DOCUMENT * document_noise + W_CHUNK * self.sample(rng, len(topic)))
+        v = (
+            self.topics[topic]
+            + W_TENANT * self.tenants[tenant_index]
+            + W_DOCUMENT * document_noise
+            + W_CHUNK * self.sample(rng, len(topic))
+        )
         return _unit(v).astype(np.float32)
 
     def queries(self, rng, tenant_index: np.ndarray, docs: dict[str, np.ndarray]) -> np.ndarray:
@@ -121,9 +209,21 @@ class Embeddings:
 
 # --- build -----------------------------------------------------------------------------------------
 
-PREFIX = np.dtype([("n", ">i2"), ("l1", ">i4"), ("id", ">i8"), ("l2", ">i4"), ("authority", ">i8"),
-                   ("l3", ">i4"), ("document", ">i8"), ("l4", ">i4"), ("collection", ">i8"),
-                   ("l5", ">i4"), ("position", ">i4")])
+PREFIX = np.dtype(
+    [
+        ("n", ">i2"),
+        ("l1", ">i4"),
+        ("id", ">i8"),
+        ("l2", ">i4"),
+        ("authority", ">i8"),
+        ("l3", ">i4"),
+        ("document", ">i8"),
+        ("l4", ">i4"),
+        ("collection", ">i8"),
+        ("l5", ">i4"),
+        ("position", ">i4"),
+    ]
+)
 VECTOR = np.dtype([("length", ">i4"), ("dim", ">i2"), ("unused", ">i2"), ("v", ">f4", (DIMS,))])
 NULL_FIELD = struct.pack(">i", -1)
 
@@ -141,10 +241,14 @@ def _documents(p: Params, rng, mixtures: np.ndarray) -> dict[str, np.ndarray]:
         length.append(lengths)
         topic.append(rng.choice(p.topics, size=count, p=mixtures[index]))
     order = rng.permutation(sum(len(t) for t in tenant))
-    docs = {"tenant": np.concatenate(tenant)[order], "length": np.concatenate(length)[order],
-            "topic": np.concatenate(topic)[order]}
-    docs["collection"] = docs["tenant"] * COLLECTIONS_PER_TENANT + rng.integers(1, COLLECTIONS_PER_TENANT + 1,
-                                                                                 size=len(order))
+    docs = {
+        "tenant": np.concatenate(tenant)[order],
+        "length": np.concatenate(length)[order],
+        "topic": np.concatenate(topic)[order],
+    }
+    docs["collection"] = docs["tenant"] * COLLECTIONS_PER_TENANT + rng.integers(
+        1, COLLECTIONS_PER_TENANT + 1, size=len(order)
+    )
     return docs
 
 
@@ -163,9 +267,13 @@ def load(conn, p: Params, table: str, batch_rows: int = 20_000) -> None:
     texts = _text_pool(rng, p.text_chars)
     starts = np.concatenate([[0], np.cumsum(docs["length"])])
     next_id, first_doc = 1, 0
-    with conn.cursor() as cur, cur.copy(
+    with (
+        conn.cursor() as cur,
+        cur.copy(
             f"COPY {table} (id, authority_id, document_id, collection_id, position, text, embedding) "
-            "FROM STDIN (FORMAT BINARY)") as copy:
+            "FROM STDIN (FORMAT BINARY)"
+        ) as copy,
+    ):
         copy.write(b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0))
         while first_doc < len(docs["length"]):
             last_doc = int(np.searchsorted(starts, starts[first_doc] + batch_rows))
@@ -189,9 +297,9 @@ def load(conn, p: Params, table: str, batch_rows: int = 20_000) -> None:
             prefix_bytes, vector_bytes = prefix.tobytes(), packed.tobytes()
             out = bytearray()
             for i in range(n):
-                out += prefix_bytes[i * PREFIX.itemsize:(i + 1) * PREFIX.itemsize]
+                out += prefix_bytes[i * PREFIX.itemsize : (i + 1) * PREFIX.itemsize]
                 out += texts[int(ids[i]) % len(texts)]
-                out += NULL_FIELD if nulls[i] else vector_bytes[i * VECTOR.itemsize:(i + 1) * VECTOR.itemsize]
+                out += NULL_FIELD if nulls[i] else vector_bytes[i * VECTOR.itemsize : (i + 1) * VECTOR.itemsize]
             copy.write(out)
             next_id += n
             first_doc = last_doc
@@ -201,8 +309,9 @@ def load(conn, p: Params, table: str, batch_rows: int = 20_000) -> None:
 def _watch_index_build(url: str, stop: threading.Event) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         while not stop.wait(60):
-            row = conn.execute("SELECT phase, tuples_done, tuples_total, blocks_done, blocks_total "
-                               "FROM pg_stat_progress_create_index").fetchone()
+            row = conn.execute(
+                "SELECT phase, tuples_done, tuples_total, blocks_done, blocks_total FROM pg_stat_progress_create_index"
+            ).fetchone()
             if row:
                 print(f"    … {row[0]}: tuples {row[1]}/{row[2]}, blocks {row[3]}/{row[4]}", flush=True)
 
@@ -211,10 +320,13 @@ def build(url: str, p: Params, table: str, *, maintenance_work_mem: str, build_w
     """Create and fill the table unless a complete build with these parameters exists."""
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
-        conn.execute("CREATE TABLE IF NOT EXISTS bench_builds (name text PRIMARY KEY, params jsonb NOT NULL, "
-                     "phases jsonb NOT NULL DEFAULT '{}')")
-        row = conn.execute("SELECT phases FROM bench_builds WHERE name = %s AND to_regclass(%s) IS NOT NULL",
-                           [table, table]).fetchone()
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS bench_builds (name text PRIMARY KEY, params jsonb NOT NULL, "
+            "phases jsonb NOT NULL DEFAULT '{}')"
+        )
+        row = conn.execute(
+            "SELECT phases FROM bench_builds WHERE name = %s AND to_regclass(%s) IS NOT NULL", [table, table]
+        ).fetchone()
         phases: dict = row[0] if row else {}
         if "hnsw" in phases:
             print(f"Dataset {table} already built ({_phases_text(phases)}); build skipped.")
@@ -236,8 +348,11 @@ def build(url: str, p: Params, table: str, *, maintenance_work_mem: str, build_w
         conn.execute(f"SET max_parallel_maintenance_workers = {int(build_workers)}")
         if "load" not in phases:
             phases = {}
-            conn.execute("INSERT INTO bench_builds (name, params) VALUES (%s, %s) ON CONFLICT (name) "
-                         "DO UPDATE SET params = excluded.params, phases = '{}'", [table, json.dumps(asdict(p))])
+            conn.execute(
+                "INSERT INTO bench_builds (name, params) VALUES (%s, %s) ON CONFLICT (name) "
+                "DO UPDATE SET params = excluded.params, phases = '{}'",
+                [table, json.dumps(asdict(p))],
+            )
             conn.execute(f"DROP TABLE IF EXISTS {table}")
             # Unlogged: no WAL for a throw-away bench table; it does not change how queries run.
             conn.execute(f"""CREATE UNLOGGED TABLE {table} (
@@ -253,18 +368,24 @@ def build(url: str, p: Params, table: str, *, maintenance_work_mem: str, build_w
             phases["load"] = round(time.perf_counter() - started, 1)
             conn.execute("UPDATE bench_builds SET phases = %s WHERE name = %s", [json.dumps(phases), table])
             print(f"  load: {phases['load']} s", flush=True)
-        phase("btree", f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {table}_pkey",
-              f"ALTER TABLE {table} ADD PRIMARY KEY (id)",
-              f"DROP INDEX IF EXISTS {table}_tenant",
-              f"CREATE INDEX {table}_tenant ON {table} (authority_id, document_id, position)")
+        phase(
+            "btree",
+            f"ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {table}_pkey",
+            f"ALTER TABLE {table} ADD PRIMARY KEY (id)",
+            f"DROP INDEX IF EXISTS {table}_tenant",
+            f"CREATE INDEX {table}_tenant ON {table} (authority_id, document_id, position)",
+        )
         phase("vacuum_analyze", f"VACUUM (ANALYZE) {table}")
         stop = threading.Event()
         watcher = threading.Thread(target=_watch_index_build, args=(url, stop), daemon=True)
         watcher.start()
         try:
-            phase("hnsw", f"DROP INDEX IF EXISTS {table}_hnsw",
-                  f"CREATE INDEX {table}_hnsw ON {table} USING hnsw (embedding vector_cosine_ops) "
-                  "WITH (m = 16, ef_construction = 64)")
+            phase(
+                "hnsw",
+                f"DROP INDEX IF EXISTS {table}_hnsw",
+                f"CREATE INDEX {table}_hnsw ON {table} USING hnsw (embedding vector_cosine_ops) "
+                "WITH (m = 16, ef_construction = 64)",
+            )
         finally:
             stop.set()
         print(f"Built {table}: {_phases_text(phases)}")
@@ -280,6 +401,7 @@ def _phases_text(phases: dict) -> str:
 
 
 # --- measure ---------------------------------------------------------------------------------------
+
 
 def size_classes(p: Params, small_max: int, large_min: int, per_class: int) -> list[tuple[str, list[int]]]:
     """Up to `per_class` tenants (0-based ranks) per class, spread over the class's size range."""
@@ -298,17 +420,30 @@ def strategies(table: str, k: int):
     common = {"table": table, "k": k}
     return {
         "a. naive HNSW post-filter": lambda cur, a, q: vector_query.index_nearest(
-            cur, authority_id=a, query_vector=q, iterative_scan="off", ef_search=40, **common),
+            cur, authority_id=a, query_vector=q, iterative_scan="off", ef_search=40, **common
+        ),
         "b. exact scan": lambda cur, a, q: vector_query.exact_nearest(cur, authority_id=a, query_vector=q, **common),
         "c. iterative scan alone": lambda cur, a, q: vector_query.index_nearest(
-            cur, authority_id=a, query_vector=q, **common),
+            cur, authority_id=a, query_vector=q, **common
+        ),
         "d. nearest_chunks": lambda cur, a, q: vector_query.nearest_chunks(
-            cur, authority_id=a, query_vector=q, **common),
+            cur, authority_id=a, query_vector=q, **common
+        ),
     }
 
 
-def measure(url: str, p: Params, table: str, *, queries: int, k: int, small_max: int, large_min: int,
-            per_class: int, per_tenant: bool) -> list[dict]:
+def measure(
+    url: str,
+    p: Params,
+    table: str,
+    *,
+    queries: int,
+    k: int,
+    small_max: int,
+    large_min: int,
+    per_class: int,
+    per_tenant: bool,
+) -> list[dict]:
     """Each strategy gets its own queries (same tenants, same distribution), so that none of them
     is timed on index and heap pages that another strategy has just read for the same query."""
     model, sizes = Embeddings(p), tenant_sizes(p)
@@ -321,23 +456,36 @@ def measure(url: str, p: Params, table: str, *, queries: int, k: int, small_max:
                 results.append({"class": class_name, "tenants": [], "rows": (0, 0), "by_plan": {}})
                 continue
             authority = np.array([tenants[i % len(tenants)] for i in range(queries)]) + 1
-            for i, vector in enumerate(model.queries(np.random.default_rng([p.seed, 3, class_index]),
-                                                     authority[:10] - 1, docs)):  # warm-up, not timed
+            for i, vector in enumerate(
+                model.queries(np.random.default_rng([p.seed, 3, class_index]), authority[:10] - 1, docs)
+            ):  # warm-up, not timed
                 for plan in plans.values():
                     with conn.transaction():
                         plan(conn.cursor(), int(authority[i]), vector)
-            vectors = model.queries(np.random.default_rng([p.seed, 2, class_index]),
-                                    np.tile(authority - 1, len(plans)), docs)
-            literals = {name: [vector_query.vector_literal(v) for v in vectors[j * queries:(j + 1) * queries]]
-                        for j, name in enumerate(plans)}
+            vectors = model.queries(
+                np.random.default_rng([p.seed, 2, class_index]), np.tile(authority - 1, len(plans)), docs
+            )
+            literals = {
+                name: [vector_query.vector_literal(v) for v in vectors[j * queries : (j + 1) * queries]]
+                for j, name in enumerate(plans)
+            }
             with conn.transaction():  # ground truth first: no timed query runs right after its exact scan
-                truths = {name: [{row[0] for row in vector_query.exact_nearest(
-                    conn.cursor(), authority_id=int(authority[i]), query_vector=literal, k=k, table=table)}
-                    for i, literal in enumerate(literals[name])] for name in plans}
+                truths = {
+                    name: [
+                        {
+                            row[0]
+                            for row in vector_query.exact_nearest(
+                                conn.cursor(), authority_id=int(authority[i]), query_vector=literal, k=k, table=table
+                            )
+                        }
+                        for i, literal in enumerate(literals[name])
+                    ]
+                    for name in plans
+                }
             samples = {name: [] for name in plans}
             names = list(plans)
             for i in range(queries):
-                for name in names[i % len(names):] + names[:i % len(names)]:  # rotate: spread the noise
+                for name in names[i % len(names) :] + names[: i % len(names)]:  # rotate: spread the noise
                     started = time.perf_counter()
                     with conn.transaction():
                         found = plans[name](conn.cursor(), int(authority[i]), literals[name][i])
@@ -345,26 +493,43 @@ def measure(url: str, p: Params, table: str, *, queries: int, k: int, small_max:
                     truth = truths[name][i]
                     recall = len({row[0] for row in found} & truth) / max(1, len(truth))
                     samples[name].append((int(authority[i]), recall, elapsed))
-            by_tenant = {name: {a: _summary([x for x in xs if x[0] == a]) for a in sorted({x[0] for x in xs})}
-                         for name, xs in samples.items()} if per_tenant else {}
-            results.append({"class": class_name, "tenants": [t + 1 for t in tenants],
-                            "rows": (int(sizes[tenants].min()), int(sizes[tenants].max())),
-                            "by_plan": {name: _summary(xs) for name, xs in samples.items()},
-                            "by_tenant": by_tenant})
+            by_tenant = (
+                {
+                    name: {a: _summary([x for x in xs if x[0] == a]) for a in sorted({x[0] for x in xs})}
+                    for name, xs in samples.items()
+                }
+                if per_tenant
+                else {}
+            )
+            results.append(
+                {
+                    "class": class_name,
+                    "tenants": [t + 1 for t in tenants],
+                    "rows": (int(sizes[tenants].min()), int(sizes[tenants].max())),
+                    "by_plan": {name: _summary(xs) for name, xs in samples.items()},
+                    "by_tenant": by_tenant,
+                }
+            )
     return results
 
 
 def _summary(samples: list[tuple[int, float, float]]) -> dict:
     latencies = sorted(s[2] for s in samples)
     p95 = latencies[min(len(latencies) - 1, int(np.ceil(0.95 * len(latencies))) - 1)]
-    return {"recall": statistics.fmean(s[1] for s in samples), "min_recall": min(s[1] for s in samples),
-            "p50": statistics.median(latencies), "p95": p95, "n": len(samples)}
+    return {
+        "recall": statistics.fmean(s[1] for s in samples),
+        "min_recall": min(s[1] for s in samples),
+        "p50": statistics.median(latencies),
+        "p95": p95,
+        "n": len(samples),
+    }
 
 
 def print_table(results: list[dict], k: int, sizes: np.ndarray) -> None:
     print(f"\nRecall@{k} against exact search, latency per query (ms, client side, incl. transaction)")
-    header = (f"{'class':<7} {'tenants (rows)':<22} {'strategy':<27} {'recall':>7} {'min':>5} "
-              f"{'p50 ms':>7} {'p95 ms':>7}")
+    header = (
+        f"{'class':<7} {'tenants (rows)':<22} {'strategy':<27} {'recall':>7} {'min':>5} {'p50 ms':>7} {'p95 ms':>7}"
+    )
     print(header)
     print("-" * len(header))
     for r in results:
@@ -372,15 +537,21 @@ def print_table(results: list[dict], k: int, sizes: np.ndarray) -> None:
         if not r["by_plan"]:
             print(f"{r['class']:<7} {where:<22} {'(no tenant in this class)':<27}")
         for i, (name, s) in enumerate(r["by_plan"].items()):
-            print(f"{r['class'] if i == 0 else '':<7} {where if i == 0 else '':<22} {name:<27} "
-                  f"{s['recall']:>7.3f} {s['min_recall']:>5.2f} {s['p50']:>7.2f} {s['p95']:>7.2f}")
+            print(
+                f"{r['class'] if i == 0 else '':<7} {where if i == 0 else '':<22} {name:<27} "
+                f"{s['recall']:>7.3f} {s['min_recall']:>5.2f} {s['p50']:>7.2f} {s['p95']:>7.2f}"
+            )
         for name, by_tenant in r.get("by_tenant", {}).items():
             for authority, s in by_tenant.items():
-                print(f"{'':<7} {'  tenant ' + str(authority) + ' (' + str(sizes[authority - 1]) + ')':<22} "
-                      f"{name:<27} {s['recall']:>7.3f} {s['min_recall']:>5.2f} {s['p50']:>7.2f} {s['p95']:>7.2f}")
-    print(f"\nnearest_chunks plan: exact scan up to EXACT_SCAN_MAX_ROWS={vector_query.EXACT_SCAN_MAX_ROWS} rows, "
-          f"else iterative scan ({vector_query.ITERATIVE_SCAN}, ef_search={vector_query.EF_SEARCH}, "
-          f"max_scan_tuples={vector_query.MAX_SCAN_TUPLES}) with exact fallback when it finds fewer than k.")
+                print(
+                    f"{'':<7} {'  tenant ' + str(authority) + ' (' + str(sizes[authority - 1]) + ')':<22} "
+                    f"{name:<27} {s['recall']:>7.3f} {s['min_recall']:>5.2f} {s['p50']:>7.2f} {s['p95']:>7.2f}"
+                )
+    print(
+        f"\nnearest_chunks plan: exact scan up to EXACT_SCAN_MAX_ROWS={vector_query.EXACT_SCAN_MAX_ROWS} rows, "
+        f"else iterative scan ({vector_query.ITERATIVE_SCAN}, ef_search={vector_query.EF_SEARCH}, "
+        f"max_scan_tuples={vector_query.MAX_SCAN_TUPLES}) with exact fallback when it finds fewer than k."
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -395,8 +566,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--text-chars", type=int, default=1200)
     parser.add_argument("--null-fraction", type=float, default=0.005)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--embedding-storage", choices=["plain", "extended"], default="plain",
-                        help="column storage of the embedding (plain keeps it out of TOAST)")
+    parser.add_argument(
+        "--embedding-storage",
+        choices=["plain", "extended"],
+        default="plain",
+        help="column storage of the embedding (plain keeps it out of TOAST)",
+    )
     parser.add_argument("--small-max", type=int, default=1_000, help="largest tenant of the small class (rows)")
     parser.add_argument("--large-min", type=int, default=20_000, help="smallest tenant of the large class (rows)")
     parser.add_argument("--per-class", type=int, default=5, help="tenants sampled per size class")
@@ -408,8 +583,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--build-only", action="store_true")
     parser.add_argument("--drop", action="store_true", help="drop the table afterwards (no cache)")
     parser.add_argument("--tag", default="", help="suffix of the table name (isolates concurrent runs)")
-    parser.add_argument("--smoke", action="store_true",
-                        help="tiny run for CI: 20,000 rows, 50 tenants, 10 queries per class, scaled classes")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="tiny run for CI: 20,000 rows, 50 tenants, 10 queries per class, scaled classes",
+    )
     args = parser.parse_args(argv)
     if args.smoke:
         args.rows, args.tenants, args.queries, args.per_class = 20_000, 50, 10, 3
@@ -417,14 +595,24 @@ def main(argv: list[str] | None = None) -> int:
         args.exact_scan_max_rows = args.exact_scan_max_rows or 500
     if args.exact_scan_max_rows is not None:
         vector_query.EXACT_SCAN_MAX_ROWS = args.exact_scan_max_rows
-    p = Params(rows=args.rows, tenants=args.tenants, zipf=args.zipf, zipf_offset=args.zipf_offset,
-               topics=args.topics, text_chars=args.text_chars, null_fraction=args.null_fraction, seed=args.seed,
-               embedding_storage=args.embedding_storage)
+    p = Params(
+        rows=args.rows,
+        tenants=args.tenants,
+        zipf=args.zipf,
+        zipf_offset=args.zipf_offset,
+        topics=args.topics,
+        text_chars=args.text_chars,
+        null_fraction=args.null_fraction,
+        seed=args.seed,
+        embedding_storage=args.embedding_storage,
+    )
     url = ensure_postgres(args.database).url(user="postgres", database=args.database)
     sizes = tenant_sizes(p)
-    print(f"{p.rows} rows, {p.tenants} tenants, sizes ~ 1/(rank+{p.zipf_offset:g})^{p.zipf:g}: "
-          f"largest {sizes[0]}, median {int(np.median(sizes))}, smallest {sizes[-1]}, "
-          f"{int((sizes < 100).sum())} tenants under 100 rows")
+    print(
+        f"{p.rows} rows, {p.tenants} tenants, sizes ~ 1/(rank+{p.zipf_offset:g})^{p.zipf:g}: "
+        f"largest {sizes[0]}, median {int(np.median(sizes))}, smallest {sizes[-1]}, "
+        f"{int((sizes < 100).sum())} tenants under 100 rows"
+    )
     started = time.perf_counter()
     if not args.tag.isalnum() and args.tag:
         parser.error("--tag: letters and digits only")
@@ -434,8 +622,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not args.build_only:
             started = time.perf_counter()
-            results = measure(url, p, table, queries=args.queries, k=args.k, small_max=args.small_max,
-                              large_min=args.large_min, per_class=args.per_class, per_tenant=args.per_tenant)
+            results = measure(
+                url,
+                p,
+                table,
+                queries=args.queries,
+                k=args.k,
+                small_max=args.small_max,
+                large_min=args.large_min,
+                per_class=args.per_class,
+                per_tenant=args.per_tenant,
+            )
             print_table(results, args.k, sizes)
             print(f"Query phase: {time.perf_counter() - started:.1f} s")
     finally:

@@ -25,11 +25,37 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from bench.common import SHARED_DATA, authority, setup_django
 
-HEADER = ["COLL_NOM", "COLL_SIRET", "DELIB_ID", "DELIB_DATE", "DELIB_MATIERE_CODE", "DELIB_MATIERE_NOM",
-          "DELIB_OBJET", "BUDGET_ANNEE", "BUDGET_NOM", "PREF_ID", "PREF_DATE", "VOTE_EFFECTIF", "VOTE_REEL",
-          "VOTE_POUR", "VOTE_CONTRE", "VOTE_ABSTENTION", "DELIB_URL"]
-PLACES = ["rue Jean Jaurès", "quartier de la Gare", "ZAC des Prés", "école Jules Ferry", "salle polyvalente",
-          "parc des Gayeulles", "centre-bourg", "lotissement Les Chênes", "piscine municipale", "médiathèque"]
+HEADER = [
+    "COLL_NOM",
+    "COLL_SIRET",
+    "DELIB_ID",
+    "DELIB_DATE",
+    "DELIB_MATIERE_CODE",
+    "DELIB_MATIERE_NOM",
+    "DELIB_OBJET",
+    "BUDGET_ANNEE",
+    "BUDGET_NOM",
+    "PREF_ID",
+    "PREF_DATE",
+    "VOTE_EFFECTIF",
+    "VOTE_REEL",
+    "VOTE_POUR",
+    "VOTE_CONTRE",
+    "VOTE_ABSTENTION",
+    "DELIB_URL",
+]
+PLACES = [
+    "rue Jean Jaurès",
+    "quartier de la Gare",
+    "ZAC des Prés",
+    "école Jules Ferry",
+    "salle polyvalente",
+    "parc des Gayeulles",
+    "centre-bourg",
+    "lotissement Les Chênes",
+    "piscine municipale",
+    "médiathèque",
+]
 BUDGETS = ["Budget principal", "Budget annexe eau", "Budget annexe assainissement", "Budget annexe transports"]
 INVALID_EVERY = 33  # about 3 % of rows carry one real-world defect
 
@@ -58,11 +84,25 @@ def row(n: int, prefix: str, objets, codes, rng: random.Random) -> list[str]:
     contre, abstention = rng.randrange(0, 4), rng.randrange(0, 3)
     pour = reel - contre - abstention
     budget = rng.random() < 0.4
-    values = ["Commune de Rennes", "21350238800019", f"{prefix}{year}_{n:07d}", day.isoformat(), code, label,
-              f"{objets[n % len(objets)]} - {PLACES[n % len(PLACES)]} ({n})", str(year) if budget else "",
-              rng.choice(BUDGETS) if budget else "", "PREF035", (day + dt.timedelta(days=9)).isoformat(),
-              str(effectif), str(reel), str(pour), str(contre), str(abstention),
-              f"https://data.exemple.fr/deliberations/{year}/{n:07d}.pdf"]
+    values = [
+        "Commune de Rennes",
+        "21350238800019",
+        f"{prefix}{year}_{n:07d}",
+        day.isoformat(),
+        code,
+        label,
+        f"{objets[n % len(objets)]} - {PLACES[n % len(PLACES)]} ({n})",
+        str(year) if budget else "",
+        rng.choice(BUDGETS) if budget else "",
+        "PREF035",
+        (day + dt.timedelta(days=9)).isoformat(),
+        str(effectif),
+        str(reel),
+        str(pour),
+        str(contre),
+        str(abstention),
+        f"https://data.exemple.fr/deliberations/{year}/{n:07d}.pdf",
+    ]
     if n % INVALID_EVERY == 0:  # one defect among those real files show
         defect = (n // INVALID_EVERY) % 4
         if defect == 0:
@@ -151,8 +191,14 @@ def import_file(target, path: Path, label: str) -> dict:
     with tenant_context(target.pk):
         scdl_import.refresh_from_db()
         job = Job.objects.get(pk=scdl_import.job_id)
-    return {"import": scdl_import, "job": job, "seconds": elapsed, "writes": writes, "seen": poller.seen,
-            "classification": classification_requests}
+    return {
+        "import": scdl_import,
+        "job": job,
+        "seconds": elapsed,
+        "writes": writes,
+        "seen": poller.seen,
+        "classification": classification_requests,
+    }
 
 
 def register_state(target) -> tuple[int, str]:
@@ -185,8 +231,10 @@ def run_benchmark(work: Path, mb: float) -> int:
     big = work / "deliberations.csv"
     started = time.perf_counter()
     generated = generate(big, int(mb * 1024 * 1024), "D")
-    print(f"generated: {big.stat().st_size / 1024 / 1024:.1f} MB, {generated} rows in "
-          f"{time.perf_counter() - started:.1f} s")
+    print(
+        f"generated: {big.stat().st_size / 1024 / 1024:.1f} MB, {generated} rows in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     run = import_file(target, big, "deliberations.csv")
@@ -196,20 +244,43 @@ def run_benchmark(work: Path, mb: float) -> int:
     print(f"job: {job.state} — {job.message}")
     print(f"rows: {report['rows']}; total {run['seconds']:.1f} s; {report['rows'] / run['seconds']:.0f} rows/s")
     if validated:
-        print(f"  reading + validation: {validated[-1] - run['writes'][0][0]:.1f} s; writing (one transaction): "
-              f"{run['seconds'] - (validated[-1] - run['writes'][0][0]):.1f} s")
+        print(
+            f"  reading + validation: {validated[-1] - run['writes'][0][0]:.1f} s; writing (one transaction): "
+            f"{run['seconds'] - (validated[-1] - run['writes'][0][0]):.1f} s"
+        )
     print(f"peak RSS: {rss_peak:.0f} MB (before the import: {rss_before:.0f} MB)")
-    print(f"progress updates: {len(run['writes'])} written by the job, {len(run['seen'])} distinct states seen "
-          f"by the poller; last seen: {run['seen'][-1] if run['seen'] else None}")
-    print("report: " + ", ".join(f"{k}={report.get(k)}" for k in (
-        "rows", "valid", "invalid", "created", "updated", "unchanged", "errors", "warnings", "issues_truncated")))
-    print(f"  issues kept in the report: {len(report['issues'])}; totals: "
-          + "; ".join(f"{t['column']}/{t['code']}={t['count']}" for t in report["issue_totals"][:6]))
+    print(
+        f"progress updates: {len(run['writes'])} written by the job, {len(run['seen'])} distinct states seen "
+        f"by the poller; last seen: {run['seen'][-1] if run['seen'] else None}"
+    )
+    print(
+        "report: "
+        + ", ".join(
+            f"{k}={report.get(k)}"
+            for k in (
+                "rows",
+                "valid",
+                "invalid",
+                "created",
+                "updated",
+                "unchanged",
+                "errors",
+                "warnings",
+                "issues_truncated",
+            )
+        )
+    )
+    print(
+        f"  issues kept in the report: {len(report['issues'])}; totals: "
+        + "; ".join(f"{t['column']}/{t['code']}={t['count']}" for t in report["issue_totals"][:6])
+    )
     print(f"  classification requested for {sum(run['classification'])} deliberations (separate job, not run)")
 
     again = import_file(target, big, "deliberations.csv")
-    print(f"re-import of the same file: {again['seconds']:.1f} s — created={again['import'].report['created']}, "
-          f"updated={again['import'].report['updated']}, unchanged={again['import'].report['unchanged']}")
+    print(
+        f"re-import of the same file: {again['seconds']:.1f} s — created={again['import'].report['created']}, "
+        f"updated={again['import'].report['updated']}, unchanged={again['import'].report['unchanged']}"
+    )
 
     count_before, last_before = register_state(target)
     failing = work / "deliberations-nul.csv"
@@ -218,8 +289,10 @@ def run_benchmark(work: Path, mb: float) -> int:
     count_after, last_after = register_state(target)
     print(f"failing import: job {failed['job'].state} after {failed['seconds']:.1f} s — {failed['job'].error}")
     print(f"  last progress before the failure: {failed['writes'][-1][2]}")
-    print(f"register: {count_before} rows before, {count_after} after; last change {last_before} → {last_after}: "
-          + ("unchanged" if (count_before, last_before) == (count_after, last_after) else "CHANGED"))
+    print(
+        f"register: {count_before} rows before, {count_after} after; last change {last_before} → {last_after}: "
+        + ("unchanged" if (count_before, last_before) == (count_after, last_after) else "CHANGED")
+    )
     ok = job.state == "succeeded" and failed["job"].state == "failed" and count_before == count_after
     return 0 if ok else 1
 

@@ -44,7 +44,8 @@ def _routes(value: Any) -> Any:
             value = json.loads(value)
         except json.JSONDecodeError as exc:
             raise PydanticCustomError(
-                "routes_json", "must be a JSON list of routes (invalid JSON at line {line}, column {column})",
+                "routes_json",
+                "must be a JSON list of routes (invalid JSON at line {line}, column {column})",
                 {"line": exc.lineno, "column": exc.colno},
             ) from exc
     if not isinstance(value, list) or not all(isinstance(route, dict) for route in value):
@@ -68,26 +69,32 @@ class Environment(BaseSettings):
 
     # A typo ("prodution") must not silently run a server without the production checks.
     REGISTRE_ENV: Literal["development", "test", "production"] = Field(
-        "development", description="`production` turns on the safety checks, secure cookies, HSTS, HTTPS redirect "
-        "(`development` or `test` otherwise).")
+        "development",
+        description="`production` turns on the safety checks, secure cookies, HSTS, HTTPS redirect "
+        "(`development` or `test` otherwise).",
+    )
     SECRET_KEY: str | None = Field(None, description="Django's secret; required (≥ 32 characters) in production.")
     DEBUG: Flag | None = Field(None, description="Django debug pages (default: on, off in production).")
     ALLOWED_HOSTS: Annotated[list[str] | None, NoDecode, BeforeValidator(_comma_separated)] = Field(
-        None, description="Comma-separated host names served (default: local names, none in production).")
+        None, description="Comma-separated host names served (default: local names, none in production)."
+    )
     CSRF_TRUSTED_ORIGINS: CommaList = Field([], description="Comma-separated origins trusted behind a proxy.")
     DATABASE_URL: str = Field("", description="Connection of the application role (default: embedded server).")
-    DATABASE_OWNER_URL: str | None = Field(None, description="Role that owns the schema and runs `migrate` "
-                                           "(default: DATABASE_URL).")
+    DATABASE_OWNER_URL: str | None = Field(
+        None, description="Role that owns the schema and runs `migrate` (default: DATABASE_URL)."
+    )
     REDIS_URL: str = Field("redis://127.0.0.1:6390/0", description="Celery broker.")
 
     INFERENCE_URL: str = Field("", description="OpenAI-compatible generation server (none: offline mode).")
     INFERENCE_API_KEY: str = Field("", description="Key of INFERENCE_URL.")
     INFERENCE_MODEL: str = Field("tgi", description="Model name sent in chat requests (TGI ignores it).")
     INFERENCE_ROUTES: Annotated[list[dict], NoDecode, BeforeValidator(_routes)] = Field(
-        [], description="JSON list of extra servers per task.")
+        [], description="JSON list of extra servers per task."
+    )
     INFERENCE_TIMEOUT_SECONDS: Number = Field(60, description="Connect/read timeout of generation calls.")
-    INFERENCE_MAX_CONCURRENCY: Count = Field(16, description="Generation calls in flight per route, "
-                                             "across all processes.")
+    INFERENCE_MAX_CONCURRENCY: Count = Field(
+        16, description="Generation calls in flight per route, across all processes."
+    )
     INFERENCE_SLOT_WAIT_SECONDS: Number = Field(30, description="How long a call waits for a free slot.")
     INFERENCE_RETRIES: Count = Field(2, description="Retries per route on transient errors.")
     INFERENCE_RETRY_BACKOFF_SECONDS: Number = Field(0.5, description="Base of the exponential retry backoff.")
@@ -109,26 +116,32 @@ class Environment(BaseSettings):
     DELIB_IMPORT_MAX_MB: Count = Field(100, description="Largest SCDL file imported (upload or URL).")
     DELIB_FETCH_ATTACHMENTS: Flag = Field(True, description="After an import, fetch and index each act's PDF.")
     DELIB_FETCH_TIMEOUT_SECONDS: Count = Field(30, description="Timeout of SCDL URL and act downloads.")
-    DELIB_ATTACHMENT_MAX_MB: Count | None = Field(None, description="Largest act downloaded "
-                                                  "(default: DOCUMENT_MAX_UPLOAD_MB).")
+    DELIB_ATTACHMENT_MAX_MB: Count | None = Field(
+        None, description="Largest act downloaded (default: DOCUMENT_MAX_UPLOAD_MB)."
+    )
     DELIB_FETCH_ALLOW_PRIVATE_HOSTS: Flag = Field(False, description="Allow downloads from private addresses.")
     DELIB_ROUTING_USE_MODEL: Flag = Field(False, description="Let the generative model pick the matière.")
-    MINUTES_MATIERE_SECONDS: Count = Field(60, description="Time per job for matière suggestions on "
-                                           "deliberations extracted from minutes; 0 turns them off.")
-    ASSISTANT_MONTHLY_TOKEN_QUOTA: Count = Field(2_000_000, description="Tokens an authority may use per "
-                                                 "calendar month; 0 for no limit.")
+    MINUTES_MATIERE_SECONDS: Count = Field(
+        60,
+        description="Time per job for matière suggestions on deliberations extracted from minutes; 0 turns them off.",
+    )
+    ASSISTANT_MONTHLY_TOKEN_QUOTA: Count = Field(
+        2_000_000, description="Tokens an authority may use per calendar month; 0 for no limit."
+    )
     ASSISTANT_SOURCES: Count = Field(6, description="Passages given to the model per question.")
     TESSERACT_CMD: str = Field("tesseract", description="Tesseract program for OCR of scanned pages.")
 
     CELERY_TASK_ALWAYS_EAGER: Flag = Field(False, description="Run tasks in-process.")
-    CELERY_VISIBILITY_TIMEOUT_SECONDS: Count = Field(3600, description="After this, a task whose worker died "
-                                                     "is given to another worker.")
+    CELERY_VISIBILITY_TIMEOUT_SECONDS: Count = Field(
+        3600, description="After this, a task whose worker died is given to another worker."
+    )
     CELERY_IMPORTS: CommaList = Field([], description="Extra task modules a worker loads.")
     READINESS_TIMEOUT_SECONDS: Count = Field(2, description="Timeout of each /readyz probe.")
     JOB_STALE_AFTER_MINUTES: Count = Field(60, description="A running job silent this long is marked failed.")
     JOB_RETRY_BASE_SECONDS: Number = Field(5, description="First retry delay of a job after a transient error.")
-    REGISTRE_VAR_DIR: Path = Field(BASE_DIR / "var", description="Local state: embedded database and Redis, "
-                                   "static files, media.")
+    REGISTRE_VAR_DIR: Path = Field(
+        BASE_DIR / "var", description="Local state: embedded database and Redis, static files, media."
+    )
     MEDIA_ROOT: Path | None = Field(None, description="Uploaded files (default: media under REGISTRE_VAR_DIR).")
 
     OIDC_RP_CLIENT_ID: str = Field("", description="Turns on ProConnect / OpenID Connect login.")
@@ -230,6 +243,4 @@ def check_production(env: Environment) -> None:
     if not env.DATABASE_URL:
         problems.append("DATABASE_URL must point at the production database")
     if problems:
-        raise ImproperlyConfigured(
-            "Refusing to start with REGISTRE_ENV=production: " + "; ".join(problems) + "."
-        )
+        raise ImproperlyConfigured("Refusing to start with REGISTRE_ENV=production: " + "; ".join(problems) + ".")

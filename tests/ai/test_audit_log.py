@@ -11,14 +11,20 @@ from apps.tenants.models import Membership
 pytestmark = pytest.mark.django_db
 
 
-def test_an_extraction_read_in_two_parts_shows_in_the_journal_the_csv_and_its_page(authority, member, client_for,
-                                                                                   fake_llm):
+def test_an_extraction_read_in_two_parts_shows_in_the_journal_the_csv_and_its_page(
+    authority, member, client_for, fake_llm
+):
     fake_llm.answer = '{"deliberations": []}'
     record = Record(authority=authority, task="extraction", inputs={"characters": 9000, "parts": 2})
     for part in (1, 2):
-        governed_call(authority, "extraction", "extract_deliberations",
-                      {"text": "M. Jean Dupont présente le budget.", "part": part, "parts": 2},
-                      record=record, schema={"type": "object"})
+        governed_call(
+            authority,
+            "extraction",
+            "extract_deliberations",
+            {"text": "M. Jean Dupont présente le budget.", "part": part, "parts": 2},
+            record=record,
+            schema={"type": "object"},
+        )
     record.finish(output="{}")
     with tenant_context(authority.pk):
         generation = Generation.objects.get(pk=record.generation.pk)

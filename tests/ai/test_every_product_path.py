@@ -18,21 +18,25 @@ from apps.deliberations.routing.model_choice import choose_with_model
 from apps.documents.models import Collection, Document
 from apps.tenants.context import tenant_context
 
-from ..assistant.conftest import CANTINE, index_texts
+from ..assistant.support import CANTINE, index_texts
 
 pytestmark = pytest.mark.django_db
 Outcome = Generation.Outcome
-MINUTES = ("Séance du conseil municipal du 4 juillet 2017.\n\n1. Subvention au comité des fêtes\n"
-           "Le conseil municipal attribue une subvention de 3 500 euros. Adopté à l'unanimité.")
+MINUTES = (
+    "Séance du conseil municipal du 4 juillet 2017.\n\n1. Subvention au comité des fêtes\n"
+    "Le conseil municipal attribue une subvention de 3 500 euros. Adopté à l'unanimité."
+)
 DRIVERS = {}
 
 
 def driver(task: str, audited_as: str | None = None):
     """Registers the product path of `task`: fn(authority, user, run_on_commit, spend) -> outcome, where
     `spend()` exhausts the quota once the request is accepted, before the work runs (or never)."""
+
     def decorate(fn):
         DRIVERS[task] = (fn, audited_as or task)
         return fn
+
     return decorate
 
 
@@ -49,9 +53,15 @@ def document(authority, title: str, text: str) -> Document:
     with tenant_context(authority.pk):
         collection = Collection.objects.get_or_create(authority=authority, name="Actes")[0]
         return Document.objects.create(
-            authority=authority, collection=collection, title=title, original_filename=f"{title}.txt",
-            content_hash=hashlib.sha256(text.encode()).hexdigest(), state=Document.State.INDEXED,
-            pages=[{"number": 1, "text": text}], page_count=1)
+            authority=authority,
+            collection=collection,
+            title=title,
+            original_filename=f"{title}.txt",
+            content_hash=hashlib.sha256(text.encode()).hexdigest(),
+            state=Document.State.INDEXED,
+            pages=[{"number": 1, "text": text}],
+            page_count=1,
+        )
 
 
 def run_generation(authority, run_on_commit, spend, request) -> str:
@@ -65,18 +75,29 @@ def run_generation(authority, run_on_commit, spend, request) -> str:
 
 def tool_driver(task: str, inputs):
     def run(authority, user, run_on_commit, spend):
-        return run_generation(authority, run_on_commit, spend, lambda: services.request_tool(
-            authority=authority, user=user, task=task, inputs=inputs(authority)))
+        return run_generation(
+            authority,
+            run_on_commit,
+            spend,
+            lambda: services.request_tool(authority=authority, user=user, task=task, inputs=inputs(authority)),
+        )
+
     return run
 
 
 for _task, _inputs in {
-    "summary": lambda a: {"text": CANTINE}, "key_points": lambda a: {"text": CANTINE},
-    "plain_language": lambda a: {"text": CANTINE}, "spelling": lambda a: {"text": "Le consei a voter."},
+    "summary": lambda a: {"text": CANTINE},
+    "key_points": lambda a: {"text": CANTINE},
+    "plain_language": lambda a: {"text": CANTINE},
+    "spelling": lambda a: {"text": "Le consei a voter."},
     "minutes": lambda a: {"notes": "Ouverture à 20 h. Budget adopté."},
     "email": lambda a: {"instructions": "Confirmer la réservation de la salle."},
-    "compare": lambda a: {"documents": [document(a, "Tarifs 2023", CANTINE).pk,
-                                        document(a, "Tarifs 2024", CANTINE.replace("3,20", "3,40")).pk]},
+    "compare": lambda a: {
+        "documents": [
+            document(a, "Tarifs 2023", CANTINE).pk,
+            document(a, "Tarifs 2024", CANTINE.replace("3,20", "3,40")).pk,
+        ]
+    },
 }.items():
     driver(_task)(tool_driver(_task, _inputs))
 
@@ -84,8 +105,14 @@ for _task, _inputs in {
 @driver("answer")
 def ask_question(authority, user, run_on_commit, spend):
     index_texts(authority, {"cantine-2023.txt": CANTINE}, run_on_commit)
-    return run_generation(authority, run_on_commit, spend, lambda: services.ask_question(
-        authority=authority, user=user, question="Quel est le prix du repas à la cantine ?"))
+    return run_generation(
+        authority,
+        run_on_commit,
+        spend,
+        lambda: services.ask_question(
+            authority=authority, user=user, question="Quel est le prix du repas à la cantine ?"
+        ),
+    )
 
 
 @driver("rewrite", audited_as="answer")
@@ -94,8 +121,14 @@ def ask_a_follow_up(authority, user, run_on_commit, spend):
     with tenant_context(authority.pk):
         first = services.ask_question(authority=authority, user=user, question="Quel est le prix de la cantine ?")
         Generation.objects.filter(pk=first.pk).update(outcome=Outcome.DONE, output="3,20 euros.")
-    return run_generation(authority, run_on_commit, spend, lambda: services.ask_question(
-        authority=authority, user=user, question="Et pour les autres enfants ?", conversation=first.conversation))
+    return run_generation(
+        authority,
+        run_on_commit,
+        spend,
+        lambda: services.ask_question(
+            authority=authority, user=user, question="Et pour les autres enfants ?", conversation=first.conversation
+        ),
+    )
 
 
 @driver("extraction")
@@ -148,8 +181,7 @@ def test_the_product_path_is_audited_with_the_tokens_it_spent(task, authority, m
 
 
 @pytest.mark.parametrize("task", sorted(DRIVERS))
-def test_over_its_quota_the_product_path_never_reaches_the_model(task, authority, member, run_on_commit,
-                                                                 model_answers):
+def test_over_its_quota_the_product_path_never_reaches_the_model(task, authority, member, run_on_commit, model_answers):
     run, _ = DRIVERS[task]
     outcome = run(authority, member(authority), run_on_commit, lambda: exhaust(authority))
     assert outcome == Outcome.REFUSED

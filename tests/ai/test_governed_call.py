@@ -15,17 +15,36 @@ pytestmark = pytest.mark.django_db
 NAME = "Jean-Pierre Kerouredan"
 # One context that gives every registered template something to render, a person's name in each part.
 CONTEXT = {
-    "text": f"{NAME} demande une place de stationnement.", "question": f"Où habite {NAME} ?",
-    "notes": f"{NAME} ouvre la séance.", "agenda": "1. Budget", "instructions": f"Répondre à {NAME}.",
+    "text": f"{NAME} demande une place de stationnement.",
+    "question": f"Où habite {NAME} ?",
+    "notes": f"{NAME} ouvre la séance.",
+    "agenda": "1. Budget",
+    "instructions": f"Répondre à {NAME}.",
     "act": f"Objet : subvention à l'association présidée par {NAME}",
-    "title": "Courrier", "part": 1, "parts": 1, "history": [{"question": f"Qui est {NAME} ?", "answer": "Un élu."}],
+    "title": "Courrier",
+    "part": 1,
+    "parts": 1,
+    "history": [{"question": f"Qui est {NAME} ?", "answer": "Un élu."}],
     "sources": [{"n": 1, "title": "PV", "page": 2, "text": f"{NAME} est élu adjoint."}],
-    "documents": [{"label": label, "title": "Acte", "kind": "Délibération", "date": "01/02/2024",
-                   "text": f"{NAME} signe l'acte {label}.", "truncated": False} for label in "AB"],
-    "partials": [f"{NAME} ouvre la séance."], "candidates": [{"code": "7.5", "label": "Finances locales"}],
+    "documents": [
+        {
+            "label": label,
+            "title": "Acte",
+            "kind": "Délibération",
+            "date": "01/02/2024",
+            "text": f"{NAME} signe l'acte {label}.",
+            "truncated": False,
+        }
+        for label in "AB"
+    ],
+    "partials": [f"{NAME} ouvre la séance."],
+    "candidates": [{"code": "7.5", "label": "Finances locales"}],
 }
-CASES = [pytest.param(task.name, template, id=f"{task.name}-{template}")
-         for task in registry.registered() for template in task.templates]
+CASES = [
+    pytest.param(task.name, template, id=f"{task.name}-{template}")
+    for task in registry.registered()
+    for template in task.templates
+]
 
 
 def over_quota(authority, quota=100):
@@ -33,8 +52,9 @@ def over_quota(authority, quota=100):
     authority.settings = {"assistant": {"monthly_token_quota": quota}}
     authority.save()
     with tenant_context(authority.pk):
-        Generation.objects.create(authority=authority, task="summary", prompt_tokens=quota,
-                                  outcome=Generation.Outcome.DONE)
+        Generation.objects.create(
+            authority=authority, task="summary", prompt_tokens=quota, outcome=Generation.Outcome.DONE
+        )
     usage.add(authority.pk, quota)
 
 
@@ -74,8 +94,13 @@ def test_every_call_is_audited_with_its_tokens_and_counted_in_the_month(authorit
 def test_the_calls_of_one_piece_of_work_share_their_row_and_their_placeholders(authority, fake_llm):
     record = Record(authority=authority, task="summary", inputs={"text": "…"})
     for part in (1, 2):
-        governed_call(authority, "summary", "summary", {"text": f"{NAME}, partie {part}.", "part": part, "parts": 2},
-                      record=record)
+        governed_call(
+            authority,
+            "summary",
+            "summary",
+            {"text": f"{NAME}, partie {part}.", "part": part, "parts": 2},
+            record=record,
+        )
     record.finish(output="Résumé.")
     with tenant_context(authority.pk):
         row = Generation.objects.get()
@@ -106,15 +131,25 @@ def test_a_task_or_template_nobody_registered_is_a_programming_error(authority, 
 
 def test_a_schema_reply_gives_its_json_with_personal_data_restored(authority, fake_llm):
     fake_llm.answer = 'Voici : {"deliberations": [{"objet": "Indemnité de [PERSONNE_1]", "decision": "Adoptée"}]}'
-    reply = governed_call(authority, "extraction", "extract_deliberations", {"text": f"Indemnité de {NAME}."},
-                          schema={"type": "object"})
+    reply = governed_call(
+        authority, "extraction", "extract_deliberations", {"text": f"Indemnité de {NAME}."}, schema={"type": "object"}
+    )
     assert reply.data == {"deliberations": [{"objet": f"Indemnité de {NAME}", "decision": "Adoptée"}]}
     assert fake_llm.generation_requests()[0].json["temperature"] == 0.2
 
 
-@pytest.mark.parametrize(("answer", "value"), [
-    ('{"code": "7.5"}', {"code": "7.5"}), ('```json\n{"a": [1, 2]}\n```', {"a": [1, 2]}),
-    ('Réponse : {"code": "3.1"} voilà', {"code": "3.1"}), ("[PERSONNE_1] dit [1, 2]", [1, 2]),
-    ("7.5", 7.5), ("Voici les délibérations : 1. ONF", None), ("{not json}", None), ("", None)])
+@pytest.mark.parametrize(
+    ("answer", "value"),
+    [
+        ('{"code": "7.5"}', {"code": "7.5"}),
+        ('```json\n{"a": [1, 2]}\n```', {"a": [1, 2]}),
+        ('Réponse : {"code": "3.1"} voilà', {"code": "3.1"}),
+        ("[PERSONNE_1] dit [1, 2]", [1, 2]),
+        ("7.5", 7.5),
+        ("Voici les délibérations : 1. ONF", None),
+        ("{not json}", None),
+        ("", None),
+    ],
+)
 def test_the_json_of_a_reply_is_the_whole_reply_or_the_first_value_written_in_it(answer, value):
     assert parse_json(answer) == value

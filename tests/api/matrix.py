@@ -24,8 +24,14 @@ ANONYMOUS = "anonymous"
 OTHER_AUTHORITY = "other_authority"
 CALLERS = (ANONYMOUS, "reader", "agent", "administrator", "read_key", "write_key", OTHER_AUTHORITY)
 # The role each caller holds in the authority it acts for (an API key acts as a reader or an agent).
-ROLES = {"reader": "reader", "agent": "agent", "administrator": "administrator", "read_key": "reader",
-         "write_key": "agent", OTHER_AUTHORITY: "administrator"}
+ROLES = {
+    "reader": "reader",
+    "agent": "agent",
+    "administrator": "administrator",
+    "read_key": "reader",
+    "write_key": "agent",
+    OTHER_AUTHORITY: "administrator",
+}
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
@@ -42,15 +48,34 @@ class Action:
         return self.route, self.method
 
 
-def action(route: str, method: str, *, reader: int, agent: int, administrator: int, read_key: int,
-           write_key: int, other_authority: int):
+def action(
+    route: str,
+    method: str,
+    *,
+    reader: int,
+    agent: int,
+    administrator: int,
+    read_key: int,
+    write_key: int,
+    other_authority: int,
+):
     """Declares a matrix and parametrizes the decorated test over the seven callers (fixture `caller`)."""
     method = method.upper()
     assert method in METHODS, method
     assert route.startswith("api:"), route
-    declared = Action(route, method, {ANONYMOUS: 401, "reader": reader, "agent": agent,
-                                      "administrator": administrator, "read_key": read_key,
-                                      "write_key": write_key, OTHER_AUTHORITY: other_authority})
+    declared = Action(
+        route,
+        method,
+        {
+            ANONYMOUS: 401,
+            "reader": reader,
+            "agent": agent,
+            "administrator": administrator,
+            "read_key": read_key,
+            "write_key": write_key,
+            OTHER_AUTHORITY: other_authority,
+        },
+    )
 
     def decorate(test):
         params = [pytest.param((name, declared), id=name) for name in CALLERS]

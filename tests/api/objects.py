@@ -8,8 +8,10 @@ from apps.documents.models import Chunk, Collection, Document
 from apps.tenants.context import tenant_context
 from tests.factories import JobFactory
 
-CANTINE = ("Tarifs de la restauration scolaire. Le conseil municipal fixe le prix du repas à la cantine "
-           "à 3,20 euros pour les enfants domiciliés dans la commune.")
+CANTINE = (
+    "Tarifs de la restauration scolaire. Le conseil municipal fixe le prix du repas à la cantine "
+    "à 3,20 euros pour les enfants domiciliés dans la commune."
+)
 
 
 def make_collection(authority, name="Actes", **fields) -> Collection:
@@ -22,11 +24,26 @@ def make_document(authority, title="Tarifs de la cantine", text=CANTINE, *, coll
     collection = collection or make_collection(authority)
     with tenant_context(authority.pk):
         document = Document.objects.create(
-            authority=authority, collection=collection, title=title, original_filename=f"{title}.txt",
+            authority=authority,
+            collection=collection,
+            title=title,
+            original_filename=f"{title}.txt",
             content_hash=hashlib.sha256(f"{authority.pk}{title}{text}".encode()).hexdigest(),
-            state=Document.State.INDEXED, pages=[{"number": 1, "text": text}], page_count=1, **fields)
-        Chunk.objects.create(authority=authority, document=document, collection=collection, position=0, pages=[1],
-                             heading=title, text=text, token_count=len(text.split()))
+            state=Document.State.INDEXED,
+            pages=[{"number": 1, "text": text}],
+            page_count=1,
+            **fields,
+        )
+        Chunk.objects.create(
+            authority=authority,
+            document=document,
+            collection=collection,
+            position=0,
+            pages=[1],
+            heading=title,
+            text=text,
+            token_count=len(text.split()),
+        )
     return document
 
 
@@ -36,8 +53,12 @@ def make_job(authority, **fields):
 
 def make_generation(authority, user=None, **fields) -> Generation:
     """A finished answer (a stream of it replays its last event at once)."""
-    fields = {"task": Generation.Task.ANSWER, "outcome": Generation.Outcome.DONE, "output": "Réponse.",
-              "input": {"question": "Quel est le prix du repas ?"}} | fields
+    fields = {
+        "task": Generation.Task.ANSWER,
+        "outcome": Generation.Outcome.DONE,
+        "output": "Réponse.",
+        "input": {"question": "Quel est le prix du repas ?"},
+    } | fields
     with tenant_context(authority.pk):
         return Generation.objects.create(authority=authority, user=user, **fields)
 

@@ -45,27 +45,35 @@ def api_routes() -> dict[str, tuple[URLPattern, set[str]]]:
 def declared() -> set[tuple[str, str]]:
     """(route, method) of every matrix in the test modules of tests/api/."""
     package = importlib.import_module(__package__)
-    modules = [importlib.import_module(f"{__package__}.{info.name}")
-               for info in pkgutil.iter_modules(package.__path__) if info.name.startswith("test_")]
+    modules = [
+        importlib.import_module(f"{__package__}.{info.name}")
+        for info in pkgutil.iter_modules(package.__path__)
+        if info.name.startswith("test_")
+    ]
     return {action.key for module in modules for action in matrix.declared_in(module)}
 
 
 def test_every_api_route_and_method_has_a_role_matrix():
     routes = api_routes()
-    wanted = {(name, method) for name, (_, methods) in routes.items() for method in methods
-              if name not in NOT_RESOURCES}
+    wanted = {
+        (name, method) for name, (_, methods) in routes.items() for method in methods if name not in NOT_RESOURCES
+    }
     covered = declared()
     assert sorted(wanted - covered) == [], "routes without a role matrix in tests/api/"
-    assert sorted(covered - {(n, m) for n, (_, methods) in routes.items() for m in methods}) == [], \
+    assert sorted(covered - {(n, m) for n, (_, methods) in routes.items() for m in methods}) == [], (
         "matrices of routes or methods the API does not have"
+    )
 
 
 def _url(pattern, name) -> str:
     return reverse(name, kwargs=dict.fromkeys(pattern.pattern.regex.groupindex, "1"))
 
 
-ROUTES = sorted((name, method, pattern) for name, (pattern, methods) in api_routes().items() for method in
-                methods | {"OPTIONS"} | ({"HEAD"} if "GET" in methods else set()))
+ROUTES = sorted(
+    (name, method, pattern)
+    for name, (pattern, methods) in api_routes().items()
+    for method in methods | {"OPTIONS"} | ({"HEAD"} if "GET" in methods else set())
+)
 
 
 @pytest.mark.django_db

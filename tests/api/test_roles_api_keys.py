@@ -18,8 +18,16 @@ def make_key(authority, name="Logiciel des actes") -> ApiKey:
         return create_api_key(authority=authority, name=name, scope="read")[0]
 
 
-@matrix.action("api:api-key-list", "GET", reader=403, agent=403, administrator=200, read_key=403, write_key=403,
-               other_authority=200)
+@matrix.action(
+    "api:api-key-list",
+    "GET",
+    reader=403,
+    agent=403,
+    administrator=200,
+    read_key=403,
+    write_key=403,
+    other_authority=200,
+)
 def test_administrators_list_their_own_authority_keys(caller, authority, other_authority):
     ours, theirs = make_key(authority), make_key(other_authority)
     response = caller.call()
@@ -29,8 +37,16 @@ def test_administrators_list_their_own_authority_keys(caller, authority, other_a
         assert all("key" not in row for row in response.json()["results"])  # shown once, at creation
 
 
-@matrix.action("api:api-key-list", "POST", reader=403, agent=403, administrator=201, read_key=403, write_key=403,
-               other_authority=201)
+@matrix.action(
+    "api:api-key-list",
+    "POST",
+    reader=403,
+    agent=403,
+    administrator=201,
+    read_key=403,
+    write_key=403,
+    other_authority=201,
+)
 def test_administrators_mint_keys_for_their_own_authority(caller, authority):
     response = caller.call(data={"name": "SIG", "scope": "write"})
     assert exists(ApiKey, authority, name="SIG") is (caller.allowed and not caller.stranger)
@@ -39,8 +55,16 @@ def test_administrators_mint_keys_for_their_own_authority(caller, authority):
         assert exists(ApiKey, caller.authority, name="SIG", scope="write")
 
 
-@matrix.action("api:api-key-detail", "GET", reader=403, agent=403, administrator=200, read_key=403,
-               write_key=403, other_authority=404)
+@matrix.action(
+    "api:api-key-detail",
+    "GET",
+    reader=403,
+    agent=403,
+    administrator=200,
+    read_key=403,
+    write_key=403,
+    other_authority=404,
+)
 def test_administrators_read_a_key_without_its_secret(caller, authority):
     key = make_key(authority)
     response = caller.call(key.pk)
@@ -48,8 +72,16 @@ def test_administrators_read_a_key_without_its_secret(caller, authority):
         assert response.json()["prefix"] == key.prefix and "key" not in response.json()
 
 
-@matrix.action("api:api-key-detail", "DELETE", reader=403, agent=403, administrator=204, read_key=403,
-               write_key=403, other_authority=404)
+@matrix.action(
+    "api:api-key-detail",
+    "DELETE",
+    reader=403,
+    agent=403,
+    administrator=204,
+    read_key=403,
+    write_key=403,
+    other_authority=404,
+)
 def test_administrators_revoke_a_key(caller, authority):
     key = make_key(authority)
     caller.call(key.pk)

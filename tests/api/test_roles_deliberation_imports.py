@@ -45,8 +45,16 @@ def run_import_job(django_capture_on_commit_callbacks, settings):
     return run
 
 
-@matrix.action("api:deliberation-import-list", "GET", reader=200, agent=200, administrator=200, read_key=200,
-               write_key=200, other_authority=200)
+@matrix.action(
+    "api:deliberation-import-list",
+    "GET",
+    reader=200,
+    agent=200,
+    administrator=200,
+    read_key=200,
+    write_key=200,
+    other_authority=200,
+)
 def test_every_caller_lists_its_own_authority_imports(caller, authority, other_authority):
     ours, theirs = make_import(authority), make_import(other_authority)
     response = caller.call()
@@ -56,8 +64,16 @@ def test_every_caller_lists_its_own_authority_imports(caller, authority, other_a
         assert (rows[0]["source"], rows[0]["state"]) == ("api", "pending") and "report" not in rows[0]
 
 
-@matrix.action("api:deliberation-import-list", "POST", reader=403, agent=202, administrator=202, read_key=403,
-               write_key=202, other_authority=202)
+@matrix.action(
+    "api:deliberation-import-list",
+    "POST",
+    reader=403,
+    agent=202,
+    administrator=202,
+    read_key=403,
+    write_key=202,
+    other_authority=202,
+)
 def test_agents_import_records_into_their_own_authority_register(caller, authority, run_import_job):
     records = rennes_records(2)
     with run_import_job():
@@ -75,13 +91,25 @@ def test_agents_import_records_into_their_own_authority_register(caller, authori
         assert sorted(d.delib_id for d in imported) == ids and all(d.published for d in imported)
 
 
-@matrix.action("api:deliberation-import-detail", "GET", reader=200, agent=200, administrator=200, read_key=200,
-               write_key=200, other_authority=404)
+@matrix.action(
+    "api:deliberation-import-detail",
+    "GET",
+    reader=200,
+    agent=200,
+    administrator=200,
+    read_key=200,
+    write_key=200,
+    other_authority=404,
+)
 def test_every_member_reads_an_import_and_its_report(caller, authority):
     scdl_import = make_import(authority, count=2)
     response = caller.call(scdl_import.pk)
     if caller.allowed:
         body = response.json()
-        assert (body["id"], body["source"], body["job"], body["state"]) == (scdl_import.pk, "api",
-                                                                            scdl_import.job_id, "pending")
+        assert (body["id"], body["source"], body["job"], body["state"]) == (
+            scdl_import.pk,
+            "api",
+            scdl_import.job_id,
+            "pending",
+        )
         assert body["report"] == {"publish": True, "strict": False}

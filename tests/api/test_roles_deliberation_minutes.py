@@ -46,8 +46,16 @@ def statuses(authority, session) -> list[str]:
     return [proposal["status"] for proposal in stored(authority, session).proposals]
 
 
-@matrix.action("api:deliberation-minutes", "POST", reader=403, agent=202, administrator=202, read_key=403,
-               write_key=202, other_authority=404)
+@matrix.action(
+    "api:deliberation-minutes",
+    "POST",
+    reader=403,
+    agent=202,
+    administrator=202,
+    read_key=403,
+    write_key=202,
+    other_authority=404,
+)
 def test_agents_extract_the_deliberations_of_their_authority_minutes(caller, authority, run_on_commit):
     document = minutes(authority)
     with run_on_commit():
@@ -62,23 +70,42 @@ def test_agents_extract_the_deliberations_of_their_authority_minutes(caller, aut
         assert statuses(authority, session) == ["pending"] * 4
 
 
-@matrix.action("api:deliberation-proposals", "GET", reader=200, agent=200, administrator=200, read_key=200,
-               write_key=200, other_authority=404)
+@matrix.action(
+    "api:deliberation-proposals",
+    "GET",
+    reader=200,
+    agent=200,
+    administrator=200,
+    read_key=200,
+    write_key=200,
+    other_authority=404,
+)
 def test_every_member_reads_a_session_proposals(caller, authority, run_on_commit):
     session = extracted_session(authority, run_on_commit)
     response = caller.call(session.pk)
     if caller.allowed:
         body = response.json()
-        assert (body["session"]["id"], body["session"]["date"], body["job"]["state"]) == (session.pk, "2021-01-29",
-                                                                                       "succeeded")
+        assert (body["session"]["id"], body["session"]["date"], body["job"]["state"]) == (
+            session.pk,
+            "2021-01-29",
+            "succeeded",
+        )
         assert [p["id"] for p in body["proposals"]] == [p["id"] for p in session.proposals]
         accdm = body["proposals"][ACCDM]
         assert accdm["objet"].startswith("Adhésion aux associations — ACCDM")
         assert (accdm["status"], accdm["vote_pour"], accdm["vote_abstention"]) == ("pending", 9, 5)
 
 
-@matrix.action("api:deliberation-proposal-accept", "POST", reader=403, agent=201, administrator=201, read_key=403,
-               write_key=201, other_authority=404)
+@matrix.action(
+    "api:deliberation-proposal-accept",
+    "POST",
+    reader=403,
+    agent=201,
+    administrator=201,
+    read_key=403,
+    write_key=201,
+    other_authority=404,
+)
 def test_agents_accept_a_proposal_as_a_deliberation(caller, authority, run_on_commit):
     session = extracted_session(authority, run_on_commit)
     proposal_id = session.proposals[ACCDM]["id"]
@@ -93,8 +120,16 @@ def test_agents_accept_a_proposal_as_a_deliberation(caller, authority, run_on_co
         assert response.json()["id"] == deliberation.pk and response.json()["delib_id"] == "2021-007"
 
 
-@matrix.action("api:deliberation-proposal-reject", "POST", reader=403, agent=200, administrator=200, read_key=403,
-               write_key=200, other_authority=404)
+@matrix.action(
+    "api:deliberation-proposal-reject",
+    "POST",
+    reader=403,
+    agent=200,
+    administrator=200,
+    read_key=403,
+    write_key=200,
+    other_authority=404,
+)
 def test_agents_reject_a_proposal(caller, authority, run_on_commit):
     session = extracted_session(authority, run_on_commit)
     proposal_id = session.proposals[0]["id"]

@@ -22,8 +22,16 @@ def stored(authority, deliberation) -> Deliberation:
     return read(Deliberation, authority, pk=deliberation.pk)[0]
 
 
-@matrix.action("api:deliberation-suggest-matiere", "POST", reader=200, agent=200, administrator=200, read_key=200,
-               write_key=200, other_authority=200)
+@matrix.action(
+    "api:deliberation-suggest-matiere",
+    "POST",
+    reader=200,
+    agent=200,
+    administrator=200,
+    read_key=200,
+    write_key=200,
+    other_authority=200,
+)
 def test_every_caller_gets_matiere_suggestions_and_nothing_is_stored(caller, authority):
     response = caller.call(data={"objet": LOANS, "k": 2})
     assert not exists(Deliberation, authority)
@@ -35,25 +43,49 @@ def test_every_caller_gets_matiere_suggestions_and_nothing_is_stored(caller, aut
             assert level[0]["score"] >= level[1]["score"]
 
 
-@matrix.action("api:deliberation-set-matiere", "POST", reader=403, agent=200, administrator=200, read_key=403,
-               write_key=200, other_authority=404)
+@matrix.action(
+    "api:deliberation-set-matiere",
+    "POST",
+    reader=403,
+    agent=200,
+    administrator=200,
+    read_key=403,
+    write_key=200,
+    other_authority=404,
+)
 def test_agents_confirm_the_matiere_of_a_published_deliberation(caller, authority):
-    deliberation = add_deliberation(authority, "Attribution d'une subvention au club de basket", "7.10", embed=False,
-                                    published=True, suggestions=[suggestion("7.5", 0.82)])
+    deliberation = add_deliberation(
+        authority,
+        "Attribution d'une subvention au club de basket",
+        "7.10",
+        embed=False,
+        published=True,
+        suggestions=[suggestion("7.5", 0.82)],
+    )
     response = caller.call(deliberation.pk, data={"code": "7.5"})
     row = stored(authority, deliberation)
     assert (row.matiere_code, row.matiere_confirmed, bool(row.matiere_suggestions)) == (
-        ("7.5", True, False) if caller.allowed else ("7.10", False, True))
+        ("7.5", True, False) if caller.allowed else ("7.10", False, True)
+    )
     if caller.allowed:
         assert response.json()["id"] == deliberation.pk
         assert response.json()["matiere_nom"] == "Finances locales/Subventions"
 
 
-@matrix.action("api:deliberation-classify", "POST", reader=403, agent=202, administrator=202, read_key=403,
-               write_key=202, other_authority=202)
+@matrix.action(
+    "api:deliberation-classify",
+    "POST",
+    reader=403,
+    agent=202,
+    administrator=202,
+    read_key=403,
+    write_key=202,
+    other_authority=202,
+)
 def test_agents_classify_their_own_authority_deliberations(caller, authority, other_authority, run_on_commit):
-    ours, theirs = (add_deliberation(owner, LOANS, embed=False, published=True)
-                    for owner in (authority, other_authority))
+    ours, theirs = (
+        add_deliberation(owner, LOANS, embed=False, published=True) for owner in (authority, other_authority)
+    )
     target = theirs if caller.stranger else ours
     if caller.stranger:  # our deliberation's id is unknown to another authority
         refused = caller.client.post(reverse(caller.action.route), {"ids": [ours.pk]}, format="json")

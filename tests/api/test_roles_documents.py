@@ -15,8 +15,16 @@ from .objects import CANTINE, exists, make_document, read
 pytestmark = pytest.mark.django_db
 
 
-@matrix.action("api:document-list", "GET", reader=200, agent=200, administrator=200, read_key=200,
-               write_key=200, other_authority=200)
+@matrix.action(
+    "api:document-list",
+    "GET",
+    reader=200,
+    agent=200,
+    administrator=200,
+    read_key=200,
+    write_key=200,
+    other_authority=200,
+)
 def test_every_caller_lists_its_own_authority_documents(caller, authority, other_authority):
     ours, theirs = make_document(authority, "Cantine"), make_document(other_authority, "Piscine")
     response = caller.call()
@@ -24,13 +32,20 @@ def test_every_caller_lists_its_own_authority_documents(caller, authority, other
         assert [row["id"] for row in response.json()["results"]] == [(theirs if caller.stranger else ours).pk]
 
 
-@matrix.action("api:document-list", "POST", reader=403, agent=201, administrator=201, read_key=403, write_key=201,
-               other_authority=201)
+@matrix.action(
+    "api:document-list",
+    "POST",
+    reader=403,
+    agent=201,
+    administrator=201,
+    read_key=403,
+    write_key=201,
+    other_authority=201,
+)
 def test_agents_upload_documents_to_their_own_authority(caller, authority):
     upload = SimpleUploadedFile("cantine-2023.txt", CANTINE.encode(), content_type="text/plain")
     response = caller.call(data={"files": [upload], "kind": "deliberation"}, format="multipart")
-    assert exists(Document, authority, original_filename="cantine-2023.txt") is (caller.allowed
-                                                                                 and not caller.stranger)
+    assert exists(Document, authority, original_filename="cantine-2023.txt") is (caller.allowed and not caller.stranger)
     if caller.allowed:
         body = response.json()
         assert body["errors"] == [] and [d["original_filename"] for d in body["documents"]] == ["cantine-2023.txt"]
@@ -38,8 +53,16 @@ def test_agents_upload_documents_to_their_own_authority(caller, authority):
         assert document.state == Document.State.PENDING and document.source == "API"
 
 
-@matrix.action("api:document-detail", "GET", reader=200, agent=200, administrator=200, read_key=200,
-               write_key=200, other_authority=404)
+@matrix.action(
+    "api:document-detail",
+    "GET",
+    reader=200,
+    agent=200,
+    administrator=200,
+    read_key=200,
+    write_key=200,
+    other_authority=404,
+)
 def test_every_member_reads_a_document(caller, authority):
     document = make_document(authority)
     response = caller.call(document.pk)
@@ -48,8 +71,16 @@ def test_every_member_reads_a_document(caller, authority):
         assert (body["id"], body["title"], body["progress"]) == (document.pk, document.title, 100)
 
 
-@matrix.action("api:document-detail", "PATCH", reader=403, agent=200, administrator=200, read_key=403,
-               write_key=200, other_authority=404)
+@matrix.action(
+    "api:document-detail",
+    "PATCH",
+    reader=403,
+    agent=200,
+    administrator=200,
+    read_key=403,
+    write_key=200,
+    other_authority=404,
+)
 def test_agents_change_a_document(caller, authority):
     document = make_document(authority)
     response = caller.call(document.pk, data={"title": "Tarifs 2024"})
@@ -59,16 +90,32 @@ def test_agents_change_a_document(caller, authority):
         assert response.json()["title"] == "Tarifs 2024"
 
 
-@matrix.action("api:document-detail", "DELETE", reader=403, agent=204, administrator=204, read_key=403,
-               write_key=204, other_authority=404)
+@matrix.action(
+    "api:document-detail",
+    "DELETE",
+    reader=403,
+    agent=204,
+    administrator=204,
+    read_key=403,
+    write_key=204,
+    other_authority=404,
+)
 def test_agents_delete_a_document(caller, authority):
     document = make_document(authority)
     caller.call(document.pk)
     assert exists(Document, authority, pk=document.pk) is not caller.allowed
 
 
-@matrix.action("api:document-pages", "GET", reader=200, agent=200, administrator=200, read_key=200,
-               write_key=200, other_authority=404)
+@matrix.action(
+    "api:document-pages",
+    "GET",
+    reader=200,
+    agent=200,
+    administrator=200,
+    read_key=200,
+    write_key=200,
+    other_authority=404,
+)
 def test_every_member_reads_a_document_page_by_page(caller, authority):
     document = make_document(authority)
     response = caller.call(document.pk)
@@ -76,8 +123,16 @@ def test_every_member_reads_a_document_page_by_page(caller, authority):
         assert response.json() == [{"number": 1, "text": CANTINE}]
 
 
-@matrix.action("api:document-chunks", "GET", reader=403, agent=403, administrator=200, read_key=403,
-               write_key=403, other_authority=404)
+@matrix.action(
+    "api:document-chunks",
+    "GET",
+    reader=403,
+    agent=403,
+    administrator=200,
+    read_key=403,
+    write_key=403,
+    other_authority=404,
+)
 def test_administrators_read_the_indexed_passages(caller, authority):
     document = make_document(authority)
     response = caller.call(document.pk)
@@ -85,8 +140,16 @@ def test_administrators_read_the_indexed_passages(caller, authority):
         assert [(c["position"], c["text"]) for c in response.json()] == [(0, CANTINE)]
 
 
-@matrix.action("api:document-reindex", "POST", reader=403, agent=202, administrator=202, read_key=403,
-               write_key=202, other_authority=404)
+@matrix.action(
+    "api:document-reindex",
+    "POST",
+    reader=403,
+    agent=202,
+    administrator=202,
+    read_key=403,
+    write_key=202,
+    other_authority=404,
+)
 def test_agents_reindex_a_document(caller, authority):
     document = make_document(authority)
     response = caller.call(document.pk)

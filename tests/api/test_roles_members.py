@@ -13,8 +13,9 @@ Role = Membership.Role
 NEWCOMER = "nouvel.agent@mairie.example.fr"
 
 
-@matrix.action("api:member-list", "GET", reader=403, agent=403, administrator=200, read_key=403, write_key=403,
-               other_authority=200)
+@matrix.action(
+    "api:member-list", "GET", reader=403, agent=403, administrator=200, read_key=403, write_key=403, other_authority=200
+)
 def test_administrators_list_their_own_authority_members(caller, authority, member):
     colleague = member(authority, role=Role.AGENT)
     response = caller.call()
@@ -25,8 +26,16 @@ def test_administrators_list_their_own_authority_members(caller, authority, memb
         assert (colleague.email in emails) is not caller.stranger
 
 
-@matrix.action("api:member-list", "POST", reader=403, agent=403, administrator=201, read_key=403, write_key=403,
-               other_authority=201)
+@matrix.action(
+    "api:member-list",
+    "POST",
+    reader=403,
+    agent=403,
+    administrator=201,
+    read_key=403,
+    write_key=403,
+    other_authority=201,
+)
 def test_administrators_add_members_to_their_own_authority(caller, authority):
     response = caller.call(data={"email": NEWCOMER, "role": "reader"})
     added_here = exists(Membership, authority, user__email=NEWCOMER)
@@ -36,8 +45,16 @@ def test_administrators_add_members_to_their_own_authority(caller, authority):
         assert exists(Membership, caller.authority, user__email=NEWCOMER, role=Role.READER)
 
 
-@matrix.action("api:member-detail", "GET", reader=403, agent=403, administrator=200, read_key=403,
-               write_key=403, other_authority=404)
+@matrix.action(
+    "api:member-detail",
+    "GET",
+    reader=403,
+    agent=403,
+    administrator=200,
+    read_key=403,
+    write_key=403,
+    other_authority=404,
+)
 def test_administrators_read_a_member(caller, authority, member):
     colleague = member(authority, role=Role.AGENT)
     membership = read(Membership, authority, user=colleague)[0]
@@ -47,8 +64,16 @@ def test_administrators_read_a_member(caller, authority, member):
         assert (body["id"], body["email"], body["role"]) == (membership.pk, colleague.email, "agent")
 
 
-@matrix.action("api:member-detail", "PATCH", reader=403, agent=403, administrator=200, read_key=403,
-               write_key=403, other_authority=404)
+@matrix.action(
+    "api:member-detail",
+    "PATCH",
+    reader=403,
+    agent=403,
+    administrator=200,
+    read_key=403,
+    write_key=403,
+    other_authority=404,
+)
 def test_administrators_change_a_member_role(caller, authority, member):
     colleague = member(authority, role=Role.AGENT)
     membership = read(Membership, authority, user=colleague)[0]
@@ -60,8 +85,16 @@ def test_administrators_change_a_member_role(caller, authority, member):
         assert response.json() == {"role": "reader", "abilities": administering}
 
 
-@matrix.action("api:member-detail", "DELETE", reader=403, agent=403, administrator=204, read_key=403,
-               write_key=403, other_authority=404)
+@matrix.action(
+    "api:member-detail",
+    "DELETE",
+    reader=403,
+    agent=403,
+    administrator=204,
+    read_key=403,
+    write_key=403,
+    other_authority=404,
+)
 def test_administrators_remove_a_member(caller, authority, member):
     colleague = member(authority, role=Role.AGENT)
     membership = read(Membership, authority, user=colleague)[0]

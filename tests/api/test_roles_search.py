@@ -9,8 +9,9 @@ from .objects import make_document
 pytestmark = pytest.mark.django_db
 
 
-@matrix.action("api:api-search", "GET", reader=200, agent=200, administrator=200, read_key=200, write_key=200,
-               other_authority=200)
+@matrix.action(
+    "api:api-search", "GET", reader=200, agent=200, administrator=200, read_key=200, write_key=200, other_authority=200
+)
 def test_every_caller_searches_only_its_own_authority(caller, authority, other_authority):
     ours = make_document(authority, "Cantine : tarifs 2023")
     theirs = make_document(other_authority, "Cantine : tarifs 2024")

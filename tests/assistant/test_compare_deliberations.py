@@ -19,7 +19,7 @@ from apps.tenants.context import tenant_context
 from apps.tenants.models import Authority
 from tests.paths import SHARED_DATA
 
-from .conftest import user_prompt
+from .support import user_prompt
 
 Task = Generation.Task
 PV = SHARED_DATA / "proces-verbaux"
@@ -43,8 +43,16 @@ RAPPORTEUR = "Rapporteur : Mme Odile Garnier, adjointe aux finances.\n"
 def add(authority, delib_id, objet, *, published, text="", **fields) -> Deliberation:
     with tenant_context(authority.pk):
         return Deliberation.objects.create(
-            authority=authority, coll_nom=authority.name, coll_siret="21500025300018", delib_id=delib_id,
-            delib_date=datetime.date(2013, 9, 23), objet=objet, published=published, text=text, **fields)
+            authority=authority,
+            coll_nom=authority.name,
+            coll_siret="21500025300018",
+            delib_id=delib_id,
+            delib_date=datetime.date(2013, 9, 23),
+            objet=objet,
+            published=published,
+            text=text,
+            **fields,
+        )
 
 
 @pytest.fixture
@@ -52,27 +60,59 @@ def acts(authority, other_authority):
     other_authority.kind, other_authority.population = Authority.Kind.INTERCOMMUNALITE, 52_000
     other_authority.save()
     return {
-        "ours": add(authority, "2013-09-23-2", "Syndicat de production d'eau potable du Granvillais et de "
-                    "l'Avranchin : avenant n°2 à la convention de groupement de commandes", published=False,
-                    text=RAPPORTEUR + WATER, matiere_code="1.1", matiere_nom="Commande publique/Marchés publics"),
-        "theirs": add(other_authority, "2013-09-23-3", "Avis à donner sur le PLU de la commune de Marcey-les-Grèves",
-                      published=True, text=PLU_OPINION, matiere_code="2.1"),
+        "ours": add(
+            authority,
+            "2013-09-23-2",
+            "Syndicat de production d'eau potable du Granvillais et de "
+            "l'Avranchin : avenant n°2 à la convention de groupement de commandes",
+            published=False,
+            text=RAPPORTEUR + WATER,
+            matiere_code="1.1",
+            matiere_nom="Commande publique/Marchés publics",
+        ),
+        "theirs": add(
+            other_authority,
+            "2013-09-23-3",
+            "Avis à donner sur le PLU de la commune de Marcey-les-Grèves",
+            published=True,
+            text=PLU_OPINION,
+            matiere_code="2.1",
+        ),
         # Saint-Étienne Métropole's CSV row: no text, only what the SCDL says.
-        "fields_only": add(other_authority, "2022.00109", "SERVICE PUBLIC DE PRODUCTION ET DE DISTRIBUTION D’EAU "
-                           "POTABLE SUR LE PERIMETRE DESSERVI PAR L’USINE DE SOLAURE - CHOIX DU DELEGATAIRE",
-                           published=True, matiere_code="1.2", matiere_nom="Commande publique/Délégation de "
-                           "service public", vote_effectif=123, vote_reel=113, vote_pour=98, vote_contre=10,
-                           vote_abstention=5, decision="Adoptée"),
-        "draft": add(other_authority, "2013-09-23-9", "Décision modificative n°2 – budget principal", published=False,
-                     text=pv_section("avranches_CM13.09.23_-_PV.txt", 9)),
+        "fields_only": add(
+            other_authority,
+            "2022.00109",
+            "SERVICE PUBLIC DE PRODUCTION ET DE DISTRIBUTION D’EAU "
+            "POTABLE SUR LE PERIMETRE DESSERVI PAR L’USINE DE SOLAURE - CHOIX DU DELEGATAIRE",
+            published=True,
+            matiere_code="1.2",
+            matiere_nom="Commande publique/Délégation de service public",
+            vote_effectif=123,
+            vote_reel=113,
+            vote_pour=98,
+            vote_contre=10,
+            vote_abstention=5,
+            decision="Adoptée",
+        ),
+        "draft": add(
+            other_authority,
+            "2013-09-23-9",
+            "Décision modificative n°2 – budget principal",
+            published=False,
+            text=pv_section("avranches_CM13.09.23_-_PV.txt", 9),
+        ),
     }
 
 
 def run_compare(authority, user, ids):
     """Checks the inputs as the pages and the API do, then runs the tool as the worker does."""
     with tenant_context(authority.pk):
-        generation = Generation.objects.create(authority=authority, user=user, task=Task.COMPARE,
-                                               input=validate_inputs(Task.COMPARE, {"deliberations": ids}))
+        generation = Generation.objects.create(
+            authority=authority,
+            user=user,
+            task=Task.COMPARE,
+            input=validate_inputs(Task.COMPARE, {"deliberations": ids}),
+        )
     return TOOLS[Task.COMPARE].run(generation, Record.of(generation))
 
 
@@ -94,7 +134,9 @@ def test_both_texts_reach_the_model_with_personal_data_masked(authority, member,
     assert "Odile Garnier" in fields["output"] and "MARCEY LES GREVES" in fields["output"]
     info = fields["result"]["deliberations"]
     assert [(d["label"], d["deliberation_id"], d["same_authority"]) for d in info] == [
-        ("A", acts["ours"].pk, True), ("B", acts["theirs"].pk, False)]
+        ("A", acts["ours"].pk, True),
+        ("B", acts["theirs"].pk, False),
+    ]
     assert info[1]["authority"] == "Commune B"
 
 
@@ -140,12 +182,18 @@ def test_offline_the_comparison_says_it_needs_generative_ai(authority, member, o
     assert "pas configurée" in error.value.user_message
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({"deliberations": [4]}, "Choisissez deux délibérations à comparer."),
-    ({"deliberations": ["4", 4]}, "Choisissez deux délibérations différentes."),
-    ({"deliberations": [4, "x"]}, "Choisissez deux délibérations à comparer."),
-    ({"deliberations": [4, 5], "documents": [6, 7]}, "Choisissez deux documents ou deux délibérations, pas les deux."),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"deliberations": [4]}, "Choisissez deux délibérations à comparer."),
+        ({"deliberations": ["4", 4]}, "Choisissez deux délibérations différentes."),
+        ({"deliberations": [4, "x"]}, "Choisissez deux délibérations à comparer."),
+        (
+            {"deliberations": [4, 5], "documents": [6, 7]},
+            "Choisissez deux documents ou deux délibérations, pas les deux.",
+        ),
+    ],
+)
 def test_an_incomplete_pair_is_refused_in_french(data, message):
     with pytest.raises(ToolInputError) as error:
         validate_inputs(Task.COMPARE, data)
@@ -168,18 +216,24 @@ def test_end_to_end_the_worker_finishes_the_generation(authority, member, fake_l
     assert generation.outcome == Generation.Outcome.DONE and generation.mode == Generation.Mode.GENERATIVE
     assert generation.output.startswith("| Élément") and generation.pseudonymised >= 1
     assert [d["title"] for d in generation.result["deliberations"]] == [
-        " ".join(acts["ours"].objet.split()), acts["theirs"].objet]
+        " ".join(acts["ours"].objet.split()),
+        acts["theirs"].objet,
+    ]
     assert generation.template.startswith("compare")
 
 
-def test_the_generic_tools_api_takes_deliberations_and_the_audit_names_them(authority, member, fake_llm, acts,
-                                                                            api_client_for, run_on_commit):
+def test_the_generic_tools_api_takes_deliberations_and_the_audit_names_them(
+    authority, member, fake_llm, acts, api_client_for, run_on_commit
+):
     from apps.ai import audit
 
     client = api_client_for(member(authority))
     with run_on_commit():
-        response = client.post("/api/v1/assistant/tools/compare/", {
-            "deliberations": [acts["ours"].pk, acts["theirs"].pk], "stream": False}, format="json")
+        response = client.post(
+            "/api/v1/assistant/tools/compare/",
+            {"deliberations": [acts["ours"].pk, acts["theirs"].pk], "stream": False},
+            format="json",
+        )
     assert response.status_code == 202, response.content
     with tenant_context(authority.pk):
         generation = Generation.objects.get(pk=response.json()["id"])

@@ -11,7 +11,7 @@ from apps.documents.models import Document
 from apps.documents.search import search
 from apps.documents.services import add_uploads
 from apps.tenants.context import tenant_context
-from tests.documents.conftest import AVRANCHES, excerpt
+from tests.documents.support import AVRANCHES, excerpt
 
 pytestmark = [
     pytest.mark.django_db,
@@ -22,17 +22,13 @@ pytestmark = [
 MINUTES = {"avranches_CM15.12.14_-_PV.txt": date(2015, 12, 14), "avranches_CM04.07.2017_-_PV.txt": date(2017, 7, 4)}
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.fixture
 def minutes(authority, django_capture_on_commit_callbacks):
     for name, session in MINUTES.items():
         with django_capture_on_commit_callbacks(execute=True), tenant_context(authority.pk):
-            outcomes = add_uploads(authority=authority, files=[excerpt(AVRANCHES / name)],
-                                   kind=Document.Kind.PROCES_VERBAL, date=session)
+            outcomes = add_uploads(
+                authority=authority, files=[excerpt(AVRANCHES / name)], kind=Document.Kind.PROCES_VERBAL, date=session
+            )
         assert not outcomes[0].error, outcomes
     with tenant_context(authority.pk):
         assert set(Document.objects.values_list("state", flat=True)) == {"indexed"}

@@ -8,12 +8,16 @@ import pytest
 
 from apps.assistant.corrections import apply, diff
 
-ORIGINAL = ("Les enfant sont parti a la piscine,hier.\n"
-            "Le maire a signé l'arrêté n° 2023-45 le 4 juillet.\n\n"
-            "Il reste 12 500 € a engager")
-CORRECTED = ("Les enfants sont partis à la piscine, hier.\n"
-             "Le maire a signé l’arrêté n° 2023-45 le 4 juillet.\n\n"
-             "Il reste 12 500 € à engager.")
+ORIGINAL = (
+    "Les enfant sont parti a la piscine,hier.\n"
+    "Le maire a signé l'arrêté n° 2023-45 le 4 juillet.\n\n"
+    "Il reste 12 500 € a engager"
+)
+CORRECTED = (
+    "Les enfants sont partis à la piscine, hier.\n"
+    "Le maire a signé l’arrêté n° 2023-45 le 4 juillet.\n\n"
+    "Il reste 12 500 € à engager."
+)
 
 PAIRS = [
     (ORIGINAL, CORRECTED),
@@ -22,8 +26,10 @@ PAIRS = [
     ("Une ligne.\nUne ligne en trop.\nLa fin.", "Une ligne.\nLa fin."),
     ("Première ligne.\nDernière ligne.", "Première ligne.\nLigne insérée.\nDernière ligne."),
     ("Il  y a deux espaces ,et une virgule mal placée", "Il y a deux espaces, et une virgule mal placée."),
-    ("Les délibérations numéro 12 et 13 ont étés adoptées.\r\n",
-     "Les délibérations numéros 12 et 13 ont été adoptées.\n"),
+    (
+        "Les délibérations numéro 12 et 13 ont étés adoptées.\r\n",
+        "Les délibérations numéros 12 et 13 ont été adoptées.\n",
+    ),
     ("Ça va très très bien", "Ça va très bien"),
 ]
 
@@ -33,7 +39,7 @@ def test_every_change_points_at_the_exact_characters_it_replaces(original, corre
     changes = diff(original, corrected)
     assert [c["id"] for c in changes] == list(range(1, len(changes) + 1))
     for change in changes:
-        assert original[change["start"]:change["end"]] == change["before"]
+        assert original[change["start"] : change["end"]] == change["before"]
         assert change["before"] != change["after"]
     starts = [c["start"] for c in changes]
     assert starts == sorted(starts)
@@ -50,10 +56,15 @@ def test_accepting_every_change_gives_the_corrected_text_and_none_the_original(o
 def test_changes_are_words_not_whole_sentences():
     changes = diff(ORIGINAL, CORRECTED)
     assert [(c["before"], c["after"]) for c in changes] == [
-        ("enfant", "enfants"), ("parti", "partis"), ("a", "à"), ("hier", " hier"), ("'", "’"), ("a", "à"),
+        ("enfant", "enfants"),
+        ("parti", "partis"),
+        ("a", "à"),
+        ("hier", " hier"),
+        ("'", "’"),
+        ("a", "à"),
         ("engager", "engager."),
     ]
-    assert ORIGINAL[changes[2]["start"]:changes[2]["end"]] == "a"
+    assert ORIGINAL[changes[2]["start"] : changes[2]["end"]] == "a"
     assert changes[2]["start"] == ORIGINAL.index(" a la") + 1
 
 
@@ -95,8 +106,23 @@ def test_a_long_text_is_compared_quickly_line_by_line():
 
 def test_random_corrections_always_rebuild_both_texts():
     rng = random.Random(20240501)  # noqa: S311 - reproducible test data
-    words = ["le", "la", "les", "conseil", "municipal", "a", "adopté", ",", ".", ";", "l'", "arrêté", "12 500 €",
-             "à\n", "\n\n"]
+    words = [
+        "le",
+        "la",
+        "les",
+        "conseil",
+        "municipal",
+        "a",
+        "adopté",
+        ",",
+        ".",
+        ";",
+        "l'",
+        "arrêté",
+        "12 500 €",
+        "à\n",
+        "\n\n",
+    ]
     for _ in range(300):
         original = " ".join(rng.choice(words) for _ in range(rng.randint(0, 30)))
         tokens = list(original)
@@ -112,9 +138,9 @@ def test_random_corrections_always_rebuild_both_texts():
         assert apply(original, changes, [c["id"] for c in changes]) == corrected, (original, corrected)
         assert apply(original, changes, []) == original
         for change in changes:
-            assert original[change["start"]:change["end"]] == change["before"] != change["after"]
+            assert original[change["start"] : change["end"]] == change["before"] != change["after"]
         chosen = [c for c in changes if rng.random() < 0.5]
         expected = original
         for change in reversed(chosen):
-            expected = expected[:change["start"]] + change["after"] + expected[change["end"]:]
+            expected = expected[: change["start"]] + change["after"] + expected[change["end"] :]
         assert apply(original, changes, [c["id"] for c in chosen]) == expected

@@ -10,8 +10,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_pseudonymisation_benchmark_smoke_prints_recall_and_precision():
-    result = subprocess.run([sys.executable, "bench/pseudonymisation/run.py", "--smoke"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "bench/pseudonymisation/run.py", "--smoke"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert re.search(r"^type\s+recall\s+precision$", result.stdout, re.MULTILINE), result.stdout
     overall = re.search(r"^overall\s+([\d.]+)% \(\d+/\d+\)\s+([\d.]+)% \(\d+/\d+\)$", result.stdout, re.MULTILINE)

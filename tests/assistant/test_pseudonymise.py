@@ -19,19 +19,36 @@ Mme Durand, adjointe, sans résultat.
 Vous pouvez me joindre au 06 12 34 56 78 ou par courriel : claire.martin@orange.fr.
 Cordialement,
 Claire Martin"""
-CITIZEN_LETTER_PERSONAL = ["12 rue Victor Hugo", "50300", "Jean-Pierre", "Lefèvre", "Durand", "06 12 34 56 78",
-                           "claire.martin@orange.fr", "Claire", "Martin"]
+CITIZEN_LETTER_PERSONAL = [
+    "12 rue Victor Hugo",
+    "50300",
+    "Jean-Pierre",
+    "Lefèvre",
+    "Durand",
+    "06 12 34 56 78",
+    "claire.martin@orange.fr",
+    "Claire",
+    "Martin",
+]
 
 CCAS_REQUEST = """Objet : demande d'aide au CCAS
 Je soussigné Karim Benali, demeurant 4 bis allée des Tilleuls à Granville, sollicite une aide exceptionnelle.
 Mon numéro de sécurité sociale est 1 85 03 75 116 238 91 et mon IBAN FR76 3000 6000 0112 3456 7890 189.
 Ma fille Inès est scolarisée à l'école Jules Ferry. Téléphone : +33 7 81 22 33 44."""
-CCAS_REQUEST_PERSONAL = ["Karim", "Benali", "4 bis allée des Tilleuls", "1 85 03 75 116 238 91",
-                         "FR76 3000 6000 0112 3456 7890 189", "Inès", "+33 7 81 22 33 44"]
+CCAS_REQUEST_PERSONAL = [
+    "Karim",
+    "Benali",
+    "4 bis allée des Tilleuls",
+    "1 85 03 75 116 238 91",
+    "FR76 3000 6000 0112 3456 7890 189",
+    "Inès",
+    "+33 7 81 22 33 44",
+]
 
 
-@pytest.mark.parametrize(("message", "personal"), [(CITIZEN_LETTER, CITIZEN_LETTER_PERSONAL),
-                                                   (CCAS_REQUEST, CCAS_REQUEST_PERSONAL)])
+@pytest.mark.parametrize(
+    ("message", "personal"), [(CITIZEN_LETTER, CITIZEN_LETTER_PERSONAL), (CCAS_REQUEST, CCAS_REQUEST_PERSONAL)]
+)
 def test_realistic_citizen_message_keeps_nothing_personal_and_restores_exactly(message, personal):
     result = pseudonymise(message)
     assert [value for value in personal if value in result.text] == []
@@ -45,30 +62,43 @@ def test_person_is_replaced_and_restored():
     assert result.restore("Le dossier de [PERSONNE_1] est transmis.") == "Le dossier de Jean Dupont est transmis."
 
 
-@pytest.mark.parametrize("text", ["M. Dupont", "Mme Durand", "Madame Sophie Durand", "Monsieur N. FERREIRA",
-                                  "MME COCHAT", "Madame M. FAUCHON"])
+@pytest.mark.parametrize(
+    "text",
+    ["M. Dupont", "Mme Durand", "Madame Sophie Durand", "Monsieur N. FERREIRA", "MME COCHAT", "Madame M. FAUCHON"],
+)
 def test_civility_stays_outside_the_placeholder(text):
     civility = text.split()[0]
     assert pseudonymise(f"Courrier de {text} reçu.").text == f"Courrier de {civility} [PERSONNE_1] reçu."
 
 
 def test_a_couple_and_a_list_of_councillors_are_masked_after_their_civility():
-    assert (pseudonymise("Monsieur et Madame Yves MEHEUT, domiciliés à Avranches").text
-            == "Monsieur et Madame [PERSONNE_1], domiciliés à Avranches")
+    assert (
+        pseudonymise("Monsieur et Madame Yves MEHEUT, domiciliés à Avranches").text
+        == "Monsieur et Madame [PERSONNE_1], domiciliés à Avranches"
+    )
     assert pseudonymise("MMES PARENT, CAPELLE, MM LAINE, PENNEC").text == (
-        "MMES [PERSONNE_1], [PERSONNE_2], MM [PERSONNE_3], [PERSONNE_4]")
+        "MMES [PERSONNE_1], [PERSONNE_2], MM [PERSONNE_3], [PERSONNE_4]"
+    )
 
 
-@pytest.mark.parametrize("text", ["Monsieur le Maire signe la convention.", "Madame la Préfète a répondu.",
-                                  "Le Conseil municipal approuve le budget de la Commune.",
-                                  "La Mairie est fermée le lundi."])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Monsieur le Maire signe la convention.",
+        "Madame la Préfète a répondu.",
+        "Le Conseil municipal approuve le budget de la Commune.",
+        "La Mairie est fermée le lundi.",
+    ],
+)
 def test_institutional_words_are_not_masked(text):
     assert pseudonymise(text).text == text
 
 
 def test_text_without_personal_data_is_unchanged():
-    text = ("La réunion du Conseil municipal est fixée au jeudi 12 mars à 18 h en Mairie. L'ordre du jour porte "
-            "sur le budget 2026 (1 250 000 €) et sur la rénovation de la salle des fêtes.")
+    text = (
+        "La réunion du Conseil municipal est fixée au jeudi 12 mars à 18 h en Mairie. L'ordre du jour porte "
+        "sur le budget 2026 (1 250 000 €) et sur la rénovation de la salle des fêtes."
+    )
     result = pseudonymise(text)
     assert (result.text, result.mapping) == (text, {})
 
@@ -77,8 +107,19 @@ def test_email_is_replaced():
     assert pseudonymise("Écrire à jean.dupont+cantine@mairie-avranches.fr svp").text == "Écrire à [EMAIL_1] svp"
 
 
-@pytest.mark.parametrize("phone", ["06 12 34 56 78", "06.12.34.56.78", "06-12-34-56-78", "0612345678",
-                                   "+33 6 12 34 56 78", "+33 (0)6 12 34 56 78", "+33612345678", "02 33 58 00 00"])
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "06 12 34 56 78",
+        "06.12.34.56.78",
+        "06-12-34-56-78",
+        "0612345678",
+        "+33 6 12 34 56 78",
+        "+33 (0)6 12 34 56 78",
+        "+33612345678",
+        "02 33 58 00 00",
+    ],
+)
 def test_french_phone_numbers_are_replaced(phone):
     assert pseudonymise(f"Appelez le {phone} demain.").text == "Appelez le [TEL_1] demain."
 
@@ -89,9 +130,20 @@ def test_address_with_postcode_and_city_is_one_address_not_a_person():
     assert result.mapping == {"[ADRESSE_1]": "12 rue Victor Hugo, 50300 Avranches"}
 
 
-@pytest.mark.parametrize("address", ["5 bis rue de Lille", "25, place Patton", "7 rue du Général de Gaulle",
-                                     "1 et 3 rue des Fossés", "40 avenue de la Gare", "3 impasse des Lilas",
-                                     "18 boulevard Léon Jouhaux", "2 allée des Tilleuls", "14 chemin du Moulin"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "5 bis rue de Lille",
+        "25, place Patton",
+        "7 rue du Général de Gaulle",
+        "1 et 3 rue des Fossés",
+        "40 avenue de la Gare",
+        "3 impasse des Lilas",
+        "18 boulevard Léon Jouhaux",
+        "2 allée des Tilleuls",
+        "14 chemin du Moulin",
+    ],
+)
 def test_street_addresses_are_replaced(address):
     assert pseudonymise(f"Le logement situé {address} est libre.").text == "Le logement situé [ADRESSE_1] est libre."
 
@@ -106,8 +158,9 @@ def test_social_security_number_is_replaced(nir):
     assert pseudonymise(f"NIR : {nir}.").text == "NIR : [NIR_1]."
 
 
-@pytest.mark.parametrize("iban", ["FR76 3000 6000 0112 3456 7890 189", "FR7630006000011234567890189",
-                                  "DE89 3704 0044 0532 0130 00"])
+@pytest.mark.parametrize(
+    "iban", ["FR76 3000 6000 0112 3456 7890 189", "FR7630006000011234567890189", "DE89 3704 0044 0532 0130 00"]
+)
 def test_iban_is_replaced(iban):
     assert pseudonymise(f"Virement sur {iban} merci").text == "Virement sur [IBAN_1] merci"
 
@@ -149,7 +202,7 @@ def test_restore_leaves_the_word_personne_and_unknown_placeholders_alone():
 
 def test_real_minutes_lose_their_councillors_names_and_come_back_exactly():
     minutes = (AVRANCHES / "avranches_CM04.07.2017_-_PV.txt").read_text()
-    passage = minutes[minutes.index("Pouvoirs"):minutes.index("Secrétaire de séance")]
+    passage = minutes[minutes.index("Pouvoirs") : minutes.index("Secrétaire de séance")]
     result = pseudonymise(passage)
     for surname in ("COCHAT", "FERREIRA", "DELAUNEY", "CAPELLE", "FAUVEL", "ROSTOLAN", "MAZIER"):
         assert surname not in result.text

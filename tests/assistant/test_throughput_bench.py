@@ -16,15 +16,18 @@ SERVICE_VARIABLES = ("DATABASE_URL", "DATABASE_OWNER_URL", "REDIS_URL", "CELERY_
 
 pytestmark = [
     pytest.mark.worker,
-    pytest.mark.skipif(importlib.util.find_spec("tests.fake_inference") is None,
-                       reason="tests/fake_inference.py (the fake inference server) is missing"),
+    pytest.mark.skipif(
+        importlib.util.find_spec("tests.fake_inference") is None,
+        reason="tests/fake_inference.py (the fake inference server) is missing",
+    ),
 ]
 
 
 def test_throughput_benchmark_smoke_run_reports_ratio_to_capacity_without_failures():
     env = {key: value for key, value in os.environ.items() if key not in SERVICE_VARIABLES}
-    result = subprocess.run([sys.executable, str(BENCH), "--smoke"], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=180)
+    result = subprocess.run(
+        [sys.executable, str(BENCH), "--smoke"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
+    )
     report = result.stdout + result.stderr
     assert result.returncode == 0, report[-4000:]
     assert "ratio to capacity: " in result.stdout, report[-4000:]

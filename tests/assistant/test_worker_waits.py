@@ -15,7 +15,7 @@ from config.celery import app as celery_app
 from tests.celery_worker import celery_worker, wait_for_job
 from tests.fake_inference import FakeInference
 
-from .conftest import CANTINE
+from .support import CANTINE
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -40,8 +40,13 @@ def fake_server():
 def worker(django_db_setup, django_db_blocker, tmp_path_factory, fake_server, shared_media):
     log = tmp_path_factory.mktemp("worker") / "worker.log"
     log.touch()
-    env = {"INFERENCE_URL": fake_server.url, "INFERENCE_RETRIES": "0", "INFERENCE_BREAKER_COOLDOWN_SECONDS": "0.5",
-           "JOB_RETRY_BASE_SECONDS": "0.3", "MEDIA_ROOT": str(shared_media)}
+    env = {
+        "INFERENCE_URL": fake_server.url,
+        "INFERENCE_RETRIES": "0",
+        "INFERENCE_BREAKER_COOLDOWN_SECONDS": "0.5",
+        "JOB_RETRY_BASE_SECONDS": "0.3",
+        "MEDIA_ROOT": str(shared_media),
+    }
     with django_db_blocker.unblock(), celery_worker(log, **env):
         celery_app.conf.task_always_eager = False
         yield log
@@ -59,12 +64,13 @@ def wait_for(generation, until, timeout=60):
     pytest.fail(f"generation {generation.pk} stuck in {current.outcome}")
 
 
-def test_a_question_waits_while_the_ai_service_is_down_then_gets_its_answer(worker, authority, member,
-                                                                          fake_server, settings):
+def test_a_question_waits_while_the_ai_service_is_down_then_gets_its_answer(
+    worker, authority, member, fake_server, settings
+):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     with tenant_context(authority.pk):
-        outcome, = add_uploads(authority=authority, files=[SimpleUploadedFile("cantine.txt", CANTINE.encode())])
+        (outcome,) = add_uploads(authority=authority, files=[SimpleUploadedFile("cantine.txt", CANTINE.encode())])
     assert wait_for_job(outcome.document.job, timeout=120).state == "succeeded", worker.read_text()[-3000:]
     with tenant_context(authority.pk):
         assert Document.objects.get().state == Document.State.INDEXED
@@ -73,8 +79,9 @@ def test_a_question_waits_while_the_ai_service_is_down_then_gets_its_answer(work
     fake_server.fail_next(1000, "503")
     user = member(authority)
     with tenant_context(authority.pk):
-        generation = services.ask_question(authority=authority, user=user,
-                                           question="Quel est le prix du repas à la cantine ?")
+        generation = services.ask_question(
+            authority=authority, user=user, question="Quel est le prix du repas à la cantine ?"
+        )
     waiting = wait_for(generation, lambda g: g.outcome == Generation.Outcome.WAITING)
     client = Client()
     client.force_login(user)

@@ -13,22 +13,32 @@ from .routing.support import add_deliberation
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("objet, cleaned", [
-    ("DCM 2023-0461 - Rapport_activites_Developpement_durable_RM_2022",
-     "Rapport activites Developpement durable RM 2022"),
-    ("DCM2022-0114 - Aménagement  Cession", "Aménagement Cession"),
-    ("DCM 2023-0398 - ProvisionDiversiteCulturelle - Subvention", "Provision Diversite Culturelle - Subvention"),
-    ("12 rue de la Paix - Acquisition", "12 rue de la Paix - Acquisition"),
-    ("ZAC 2 - Avenant", "ZAC 2 - Avenant"),
-    ("PLAN LOCAL D’URBANISME (PLU) DE ROCHE-LA-MOLIERE", "PLAN LOCAL D’URBANISME (PLU) DE ROCHE-LA-MOLIERE"),
-])
+@pytest.mark.parametrize(
+    "objet, cleaned",
+    [
+        (
+            "DCM 2023-0461 - Rapport_activites_Developpement_durable_RM_2022",
+            "Rapport activites Developpement durable RM 2022",
+        ),
+        ("DCM2022-0114 - Aménagement  Cession", "Aménagement Cession"),
+        ("DCM 2023-0398 - ProvisionDiversiteCulturelle - Subvention", "Provision Diversite Culturelle - Subvention"),
+        ("12 rue de la Paix - Acquisition", "12 rue de la Paix - Acquisition"),
+        ("ZAC 2 - Avenant", "ZAC 2 - Avenant"),
+        ("PLAN LOCAL D’URBANISME (PLU) DE ROCHE-LA-MOLIERE", "PLAN LOCAL D’URBANISME (PLU) DE ROCHE-LA-MOLIERE"),
+    ],
+)
 def test_the_objet_is_embedded_as_words_without_its_act_number(objet, cleaned):
     assert clean_objet(objet) == cleaned
 
 
 def test_the_embedded_text_is_the_objet_and_the_start_of_the_text_never_the_matiere(authority):
-    deliberation = add_deliberation(authority, "Soutien aux radios locales", "7.5", embed=False,
-                                    text="Le conseil municipal,\n\nVu le code général " + "x" * 5000)
+    deliberation = add_deliberation(
+        authority,
+        "Soutien aux radios locales",
+        "7.5",
+        embed=False,
+        text="Le conseil municipal,\n\nVu le code général " + "x" * 5000,
+    )
     embedded = embedding_text(deliberation)
     assert embedded.startswith("Soutien aux radios locales\nLe conseil municipal, Vu le code général")
     assert "Subventions" not in embedded and "Finances" not in embedded

@@ -8,7 +8,7 @@ from apps.documents.models import Chunk, Collection, Document
 from apps.tenants.context import tenant_context
 from apps.tenants.models import Membership
 
-from .conftest import COUTHENANS, upload
+from .support import COUTHENANS, upload
 
 pytestmark = pytest.mark.django_db
 Role = Membership.Role
@@ -27,12 +27,19 @@ def clients(authority, member, api_client_for, key_client):
 
 def test_batch_upload_through_the_api_with_a_write_key(authority, clients, run_on_commit):
     with run_on_commit():
-        response = clients["key_write"].post("/api/v1/documents/", {
-            "files": [upload(COUTHENANS / "CR_reunion_20211105.pdf"),
-                      SimpleUploadedFile("note.md", "# Note\n\nLa fête du village aura lieu le 14 juillet.".encode()),
-                      SimpleUploadedFile("image.png", b"\x89PNG\r\n")],
-            "kind": "compte_rendu", "date": "2021-11-05",
-        }, format="multipart")
+        response = clients["key_write"].post(
+            "/api/v1/documents/",
+            {
+                "files": [
+                    upload(COUTHENANS / "CR_reunion_20211105.pdf"),
+                    SimpleUploadedFile("note.md", "# Note\n\nLa fête du village aura lieu le 14 juillet.".encode()),
+                    SimpleUploadedFile("image.png", b"\x89PNG\r\n"),
+                ],
+                "kind": "compte_rendu",
+                "date": "2021-11-05",
+            },
+            format="multipart",
+        )
     assert response.status_code == 201, response.content
     body = response.json()
     assert [d["original_filename"] for d in body["documents"]] == ["CR_reunion_20211105.pdf", "note.md"]
@@ -44,31 +51,38 @@ def test_batch_upload_through_the_api_with_a_write_key(authority, clients, run_o
 
 
 def test_upload_with_only_bad_files_is_400_with_reasons(clients):
-    response = clients["agent"].post("/api/v1/documents/", {"files": [SimpleUploadedFile("x.exe", b"MZ")]},
-                                     format="multipart")
+    response = clients["agent"].post(
+        "/api/v1/documents/", {"files": [SimpleUploadedFile("x.exe", b"MZ")]}, format="multipart"
+    )
     assert response.status_code == 400
     body = response.json()
     assert "format non pris en charge" in body["detail"] and body["errors"] == {"files": [body["detail"]]}
 
 
-@pytest.mark.parametrize(("caller", "upload_status", "chunks_status", "delete_status"), [
-    ("reader", 403, 403, 403),
-    ("key_read", 403, 403, 403),
-    ("agent", 201, 403, 204),
-    ("key_write", 201, 403, 204),
-    ("administrator", 201, 200, 204),
-])
-def test_document_endpoints_by_role(caller, upload_status, chunks_status, delete_status, authority, clients,
-                                    run_on_commit):
+@pytest.mark.parametrize(
+    ("caller", "upload_status", "chunks_status", "delete_status"),
+    [
+        ("reader", 403, 403, 403),
+        ("key_read", 403, 403, 403),
+        ("agent", 201, 403, 204),
+        ("key_write", 201, 403, 204),
+        ("administrator", 201, 200, 204),
+    ],
+)
+def test_document_endpoints_by_role(
+    caller, upload_status, chunks_status, delete_status, authority, clients, run_on_commit
+):
     client = clients[caller]
     with run_on_commit():
-        created = client.post("/api/v1/documents/", {"files": [SimpleUploadedFile("a.txt", b"Budget de la voirie.")]},
-                              format="multipart")
+        created = client.post(
+            "/api/v1/documents/", {"files": [SimpleUploadedFile("a.txt", b"Budget de la voirie.")]}, format="multipart"
+        )
     assert created.status_code == upload_status
     if upload_status != 201:
         with run_on_commit():
-            clients["agent"].post("/api/v1/documents/", {"files": [SimpleUploadedFile("a.txt", b"Budget voirie.")]},
-                                  format="multipart")
+            clients["agent"].post(
+                "/api/v1/documents/", {"files": [SimpleUploadedFile("a.txt", b"Budget voirie.")]}, format="multipart"
+            )
     with tenant_context(authority.pk):
         document = Document.objects.get()
     assert client.get(f"/api/v1/documents/{document.pk}/").status_code == 200
@@ -80,8 +94,9 @@ def test_document_endpoints_by_role(caller, upload_status, chunks_status, delete
 
 def test_reindex_through_the_api_keeps_one_set_of_chunks(authority, clients, run_on_commit):
     with run_on_commit():
-        clients["agent"].post("/api/v1/documents/", {"files": [upload(COUTHENANS / "CR_reunion_20211105.pdf")]},
-                              format="multipart")
+        clients["agent"].post(
+            "/api/v1/documents/", {"files": [upload(COUTHENANS / "CR_reunion_20211105.pdf")]}, format="multipart"
+        )
     with tenant_context(authority.pk):
         document, count = Document.objects.get(), Chunk.objects.count()
     with run_on_commit():

@@ -52,8 +52,9 @@ def test_rerank_uses_tei_route_and_survives_its_failure(tei):
 
 
 @pytest.mark.django_db
-def test_changing_the_embedding_model_re_embeds_in_the_background(authority, tei, settings,
-                                                                   django_capture_on_commit_callbacks):
+def test_changing_the_embedding_model_re_embeds_in_the_background(
+    authority, tei, settings, django_capture_on_commit_callbacks
+):
     settings.EMBEDDINGS_URL = ""
     embeddings.get_embedder.cache_clear()
     with django_capture_on_commit_callbacks(execute=True), tenant_context(authority.pk):
@@ -84,8 +85,9 @@ def test_a_tei_server_that_fails_or_is_gone_raises_embedding_unavailable(tei):
 
 
 @pytest.mark.django_db
-def test_hybrid_search_falls_back_to_full_text_when_the_embedder_is_down(authority, tei, settings,
-                                                                       django_capture_on_commit_callbacks):
+def test_hybrid_search_falls_back_to_full_text_when_the_embedder_is_down(
+    authority, tei, settings, django_capture_on_commit_callbacks
+):
     from apps.documents.search import search
 
     with django_capture_on_commit_callbacks(execute=True), tenant_context(authority.pk):

@@ -575,10 +575,22 @@ def test_legacy_doc_is_converted_by_libreoffice_and_read(tmp_path):
     document.add_paragraph("Adopté à l'unanimité.")
     document.save(tmp_path / "ancien.docx")
     # A real Word 97-2003 binary, written by LibreOffice itself (private profile, like the application's).
-    subprocess.run([extraction.readers.soffice_binary(), "--headless", "--norestore",
-                    f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--convert-to", "doc:MS Word 97",
-                    "--outdir", str(tmp_path / "doc"), str(tmp_path / "ancien.docx")],
-                   capture_output=True, timeout=120, check=True)
+    subprocess.run(
+        [
+            extraction.readers.soffice_binary(),
+            "--headless",
+            "--norestore",
+            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+            "--convert-to",
+            "doc:MS Word 97",
+            "--outdir",
+            str(tmp_path / "doc"),
+            str(tmp_path / "ancien.docx"),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
     path = tmp_path / "doc" / "ancien.doc"
     assert path.read_bytes().startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")  # OLE container: not a .docx
 

@@ -9,12 +9,15 @@ from apps.tenants.context import tenant_context
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize(("name", "content", "inline"), [
-    ("page.html", b"<html><script>alert(1)</script></html>", False),
-    ("notes.md", b"# Ordre du jour <script>alert(1)</script>", False),
-    ("acte.pdf", b"%PDF-1.4\n%%EOF\n", True),
-    ("note.txt", "Délibération".encode(), True),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "inline"),
+    [
+        ("page.html", b"<html><script>alert(1)</script></html>", False),
+        ("notes.md", b"# Ordre du jour <script>alert(1)</script>", False),
+        ("acte.pdf", b"%PDF-1.4\n%%EOF\n", True),
+        ("note.txt", "Délibération".encode(), True),
+    ],
+)
 def test_only_harmless_types_are_shown_inline(authority, agent_client, name, content, inline):
     with tenant_context(authority.pk):
         document, _ = add_document(authority=authority, file=SimpleUploadedFile(name, content), filename=name)

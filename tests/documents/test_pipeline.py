@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from apps.documents.models import Chunk, Document
 from apps.tenants.context import tenant_context
 
-from .conftest import AVRANCHES, COUTHENANS, excerpt, upload
+from .support import AVRANCHES, COUTHENANS, excerpt, upload
 
 pytestmark = pytest.mark.django_db
 PDF = COUTHENANS / "CR_conseil_municipal_07_10_2022.pdf"
@@ -88,22 +88,38 @@ def _blank_pdf_bytes() -> bytes:
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize(("name", "make", "reason"), [
-    ("corrompu.pdf", lambda: b"%PDF-1.4 this is not really a pdf" + bytes(range(256)) * 4,
-     "illisible|corrompu|endommagé|incomplet"),
-    ("tronque.pdf", lambda: PDF.read_bytes()[: len(PDF.read_bytes()) // 2], "illisible|corrompu|endommagé|incomplet"),
-    ("protege.pdf", _encrypted_pdf_bytes, "mot de passe"),
-    ("vide.pdf", _blank_pdf_bytes, "texte|vide|numérisé"),
-])
+@pytest.mark.parametrize(
+    ("name", "make", "reason"),
+    [
+        (
+            "corrompu.pdf",
+            lambda: b"%PDF-1.4 this is not really a pdf" + bytes(range(256)) * 4,
+            "illisible|corrompu|endommagé|incomplet",
+        ),
+        (
+            "tronque.pdf",
+            lambda: PDF.read_bytes()[: len(PDF.read_bytes()) // 2],
+            "illisible|corrompu|endommagé|incomplet",
+        ),
+        ("protege.pdf", _encrypted_pdf_bytes, "mot de passe"),
+        ("vide.pdf", _blank_pdf_bytes, "texte|vide|numérisé"),
+    ],
+)
 def test_bad_pdf_fails_with_a_french_reason_and_nothing_else_is_lost(
-        name, make, reason, authority, agent_client, run_on_commit):
+    name, make, reason, authority, agent_client, run_on_commit
+):
     import re
 
     with run_on_commit():
         agent_client.post("/documents/", {"files": [excerpt(AVRANCHES / "avranches_CM04.07.2017_-_PV.txt")]})
         agent_client.post("/documents/", {"files": [SimpleUploadedFile(name, make())]})
-    good, bad = in_tenant(authority, lambda: (Document.objects.get(original_filename__endswith=".txt"),
-                                              Document.objects.get(original_filename=name)))
+    good, bad = in_tenant(
+        authority,
+        lambda: (
+            Document.objects.get(original_filename__endswith=".txt"),
+            Document.objects.get(original_filename=name),
+        ),
+    )
     assert bad.state == Document.State.FAILED
     assert re.search(reason, bad.error, re.IGNORECASE), bad.error
     assert bad.file.size > 0  # the original is kept, to be checked or re-indexed
@@ -115,10 +131,16 @@ def test_bad_pdf_fails_with_a_french_reason_and_nothing_else_is_lost(
 
 def test_unsupported_and_oversized_files_are_refused_in_french(authority, agent_client, settings):
     settings.DOCUMENT_MAX_UPLOAD_BYTES = 1024
-    page = agent_client.post("/documents/", {"files": [
-        SimpleUploadedFile("programme.exe", b"MZ" + b"\0" * 100),
-        SimpleUploadedFile("gros.txt", "é".encode() * 2000),
-    ]}, follow=True).content.decode()
+    page = agent_client.post(
+        "/documents/",
+        {
+            "files": [
+                SimpleUploadedFile("programme.exe", b"MZ" + b"\0" * 100),
+                SimpleUploadedFile("gros.txt", "é".encode() * 2000),
+            ]
+        },
+        follow=True,
+    ).content.decode()
     assert "format non pris en charge (.exe)" in page
     assert "la limite est de 1 Ko par fichier" in page
     assert in_tenant(authority, lambda: Document.objects.count()) == 0
@@ -132,11 +154,14 @@ def test_a_zip_adds_each_supported_file_and_reports_the_others(authority, agent_
         zf.writestr("PV/photo.jpg", b"\xff\xd8\xff")
         zf.writestr("__MACOSX/._juillet.txt", b"junk")
     with run_on_commit():
-        page = agent_client.post("/documents/", {"files": [SimpleUploadedFile("lot.zip", archive.getvalue())]},
-                                 follow=True).content.decode()
+        page = agent_client.post(
+            "/documents/", {"files": [SimpleUploadedFile("lot.zip", archive.getvalue())]}, follow=True
+        ).content.decode()
     assert "2 document(s) ajouté(s)" in page and "« photo.jpg » : format non pris en charge" in page
     assert in_tenant(authority, lambda: sorted(Document.objects.values_list("original_filename", flat=True))) == [
-        "juillet.txt", "note.md"]
+        "juillet.txt",
+        "note.md",
+    ]
 
 
 def test_reader_cannot_upload(authority, member, client_for):

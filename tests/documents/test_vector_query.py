@@ -69,8 +69,10 @@ def table(url, data):
             collection_id bigint NOT NULL, position integer NOT NULL, text text NOT NULL DEFAULT '',
             embedding vector({DIMS}))""")
         next_id = 1
-        with conn.cursor().copy(f"COPY {name} (id, authority_id, document_id, collection_id, position, embedding) "
-                                "FROM STDIN (FORMAT BINARY)") as copy:
+        with conn.cursor().copy(
+            f"COPY {name} (id, authority_id, document_id, collection_id, position, embedding) "
+            "FROM STDIN (FORMAT BINARY)"
+        ) as copy:
             copy.set_types(["int8", "int8", "int8", "int8", "int4", "vector"])
             for authority, size in SIZES.items():
                 vectors = data.draw(authority, size)
@@ -81,8 +83,10 @@ def table(url, data):
                     rows[next_id] = (authority, collection, embedding is not None)
                     next_id += 1
         conn.execute(f"CREATE INDEX {name}_tenant ON {name} (authority_id, document_id, position)")
-        conn.execute(f"CREATE INDEX {name}_hnsw ON {name} USING hnsw (embedding vector_cosine_ops) "
-                     "WITH (m = 16, ef_construction = 64)")
+        conn.execute(
+            f"CREATE INDEX {name}_hnsw ON {name} USING hnsw (embedding vector_cosine_ops) "
+            "WITH (m = 16, ef_construction = 64)"
+        )
         conn.execute(f"VACUUM ANALYZE {name}")
     yield name, rows
     with psycopg.connect(url, autocommit=True) as conn:
@@ -102,7 +106,8 @@ def exact_ids(cursor, table, authority, vector, k=10, condition="", params=()):
     cursor.execute(
         f"SELECT id FROM {table} c WHERE authority_id = %s AND embedding IS NOT NULL {condition} "
         "ORDER BY embedding <=> %s::vector, id LIMIT %s",
-        [authority, *params, vector_query.vector_literal(vector), k])
+        [authority, *params, vector_query.vector_literal(vector), k],
+    )
     ids = [row[0] for row in cursor.fetchall()]
     cursor.execute("RESET enable_indexscan")
     return ids
@@ -128,8 +133,9 @@ def test_large_authority_keeps_recall_through_the_iterative_index_scan(conn, tab
     cursor = conn.cursor()
     scores = []
     for vector in data.draw(LARGE, 20):
-        found = nearest_chunks(cursor, authority_id=LARGE, query_vector=vector, table=name,
-                               tenant_rows=EXACT_SCAN_MAX_ROWS + 1)  # forces the index plan at this size
+        found = nearest_chunks(
+            cursor, authority_id=LARGE, query_vector=vector, table=name, tenant_rows=EXACT_SCAN_MAX_ROWS + 1
+        )  # forces the index plan at this size
         assert len(found) == 10
         scores.append(recall(found, exact_ids(cursor, name, LARGE, vector)))
     assert np.mean(scores) >= 0.9
@@ -142,8 +148,13 @@ def test_iterative_scan_finds_a_minority_authority_that_the_plain_index_scan_los
     for vector in data.draw(LARGE, 20):  # near the large authority's chunks: a post-filter finds few of ours
         truth = exact_ids(cursor, name, MEDIUM, vector)
         iterative.append(recall(index_nearest(cursor, authority_id=MEDIUM, query_vector=vector, table=name), truth))
-        plain.append(len(index_nearest(cursor, authority_id=MEDIUM, query_vector=vector, table=name,
-                                       iterative_scan="off", ef_search=10)))
+        plain.append(
+            len(
+                index_nearest(
+                    cursor, authority_id=MEDIUM, query_vector=vector, table=name, iterative_scan="off", ef_search=10
+                )
+            )
+        )
     assert np.mean(iterative) >= 0.9
     assert np.mean(plain) < 10  # the post-filter drops most of the 10 nearest found: the index plan is in use
 
@@ -164,8 +175,9 @@ def test_index_plan_returns_nearest_first_beyond_the_first_few_rows(conn, table,
 def test_never_returns_another_authoritys_chunks(conn, table, data, authority, tenant_rows):
     name, rows = table
     for vector in data.draw(authority % 3 + 1, 5):  # queries drawn from another authority's data
-        found = nearest_chunks(conn.cursor(), authority_id=authority, query_vector=vector, k=50, table=name,
-                               tenant_rows=tenant_rows)
+        found = nearest_chunks(
+            conn.cursor(), authority_id=authority, query_vector=vector, k=50, table=name, tenant_rows=tenant_rows
+        )
         assert found
         assert {rows[chunk_id][0] for chunk_id, _ in found} == {authority}
 
@@ -176,19 +188,32 @@ def test_filter_sql_is_honoured(conn, table, data, tenant_rows):
     cursor = conn.cursor()
     collection = LARGE * 10 + 1
     for vector in data.draw(LARGE, 5):
-        found = nearest_chunks(cursor, authority_id=LARGE, query_vector=vector, table=name, tenant_rows=tenant_rows,
-                               filter_sql="c.collection_id = ANY(%s)", filter_params=[[collection]])
+        found = nearest_chunks(
+            cursor,
+            authority_id=LARGE,
+            query_vector=vector,
+            table=name,
+            tenant_rows=tenant_rows,
+            filter_sql="c.collection_id = ANY(%s)",
+            filter_params=[[collection]],
+        )
         assert {rows[chunk_id][1] for chunk_id, _ in found} == {collection}
-        truth = exact_ids(cursor, name, LARGE, vector, condition="AND c.collection_id = ANY(%s)",
-                          params=[[collection]])
+        truth = exact_ids(cursor, name, LARGE, vector, condition="AND c.collection_id = ANY(%s)", params=[[collection]])
         assert recall(found, truth) >= 0.8
 
 
 def test_filter_matching_fewer_than_k_chunks_returns_all_of_them(conn, table, data):
     name, rows = table
     wanted = [chunk_id for chunk_id, (a, _, has_embedding) in rows.items() if a == LARGE and has_embedding][:3]
-    found = nearest_chunks(conn.cursor(), authority_id=LARGE, query_vector=data.draw(LARGE, 1)[0], table=name,
-                           tenant_rows=EXACT_SCAN_MAX_ROWS + 1, filter_sql="c.id = ANY(%s)", filter_params=[wanted])
+    found = nearest_chunks(
+        conn.cursor(),
+        authority_id=LARGE,
+        query_vector=data.draw(LARGE, 1)[0],
+        table=name,
+        tenant_rows=EXACT_SCAN_MAX_ROWS + 1,
+        filter_sql="c.id = ANY(%s)",
+        filter_params=[wanted],
+    )
     assert sorted(chunk_id for chunk_id, _ in found) == sorted(wanted)
 
 
@@ -211,8 +236,9 @@ def test_no_setting_leaks_into_the_rest_of_the_transaction(conn, table, data):
     cursor = conn.cursor()
     cursor.execute("SET LOCAL hnsw.ef_search = 77")  # the caller's own setting must survive too
     before = _settings(cursor)
-    nearest_chunks(cursor, authority_id=LARGE, query_vector=data.draw(LARGE, 1)[0], table=name,
-                   tenant_rows=EXACT_SCAN_MAX_ROWS + 1)
+    nearest_chunks(
+        cursor, authority_id=LARGE, query_vector=data.draw(LARGE, 1)[0], table=name, tenant_rows=EXACT_SCAN_MAX_ROWS + 1
+    )
     assert _settings(cursor) == before
     assert before[1] == "77"
     conn.rollback()
@@ -236,19 +262,31 @@ def test_works_through_djangos_cursor_wrapper(url, table, data, django_db_blocke
 
     name, _ = table
     alias = "vector_query_test"  # a connection to the scratch database, registered for this test only
-    connections.settings[alias] = {**connections["default"].settings_dict, "NAME": DATABASE, "USER": "postgres",
-                                   "PASSWORD": "", "HOST": str(ensure_postgres(DATABASE).socket_dir), "PORT": ""}
+    connections.settings[alias] = {
+        **connections["default"].settings_dict,
+        "NAME": DATABASE,
+        "USER": "postgres",
+        "PASSWORD": "",
+        "HOST": str(ensure_postgres(DATABASE).socket_dir),
+        "PORT": "",
+    }
     wrapper = connections[alias]
     vector = data.draw(LARGE, 1)[0]
     with django_db_blocker.unblock():
         try:
             with wrapper.cursor() as cursor:  # autocommit, as Django outside atomic()
-                outside = nearest_chunks(cursor, authority_id=LARGE, query_vector=vector, table=name,
-                                         tenant_rows=EXACT_SCAN_MAX_ROWS + 1)
+                outside = nearest_chunks(
+                    cursor, authority_id=LARGE, query_vector=vector, table=name, tenant_rows=EXACT_SCAN_MAX_ROWS + 1
+                )
             wrapper.set_autocommit(False)  # as inside atomic()
             with wrapper.cursor() as cursor:
-                inside = nearest_chunks(cursor, authority_id=LARGE, query_vector=vector.tolist(), table=name,
-                                        tenant_rows=EXACT_SCAN_MAX_ROWS + 1)
+                inside = nearest_chunks(
+                    cursor,
+                    authority_id=LARGE,
+                    query_vector=vector.tolist(),
+                    table=name,
+                    tenant_rows=EXACT_SCAN_MAX_ROWS + 1,
+                )
                 assert _settings(cursor)[0] in (None, "off")
             wrapper.rollback()
         finally:
@@ -260,8 +298,14 @@ def test_works_through_djangos_cursor_wrapper(url, table, data, django_db_blocke
 
 
 def test_scale_benchmark_smoke_run_prints_its_table():
-    command = [sys.executable, str(ROOT / "bench" / "scale" / "run.py"), "--smoke", "--drop",
-               "--tag", f"pytest{os.getpid()}"]  # its own table: concurrent runs do not collide
+    command = [
+        sys.executable,
+        str(ROOT / "bench" / "scale" / "run.py"),
+        "--smoke",
+        "--drop",
+        "--tag",
+        f"pytest{os.getpid()}",
+    ]  # its own table: concurrent runs do not collide
     result = subprocess.run(command, capture_output=True, text=True, timeout=240, cwd=ROOT)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "recall" in result.stdout

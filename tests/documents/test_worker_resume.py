@@ -13,7 +13,7 @@ from apps.tenants.context import tenant_context
 from config.celery import app as celery_app
 
 from ..celery_worker import celery_worker, wait_for_job
-from .conftest import AVRANCHES
+from .support import AVRANCHES
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 

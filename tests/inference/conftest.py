@@ -8,8 +8,7 @@ import pytest
 from apps.inference import limiter
 
 from ..fake_inference import FakeInference
-
-ANSWER = "Le conseil municipal se réunit le premier lundi du mois à la mairie."
+from .support import ANSWER
 
 
 @pytest.fixture(autouse=True)
@@ -42,5 +41,7 @@ def fake(settings):
 
 @pytest.fixture
 def messages():
-    return [{"role": "system", "content": "Tu réponds en français, brièvement."},
-            {"role": "user", "content": "Quand se réunit le conseil municipal ?"}]
+    return [
+        {"role": "system", "content": "Tu réponds en français, brièvement."},
+        {"role": "user", "content": "Quand se réunit le conseil municipal ?"},
+    ]

@@ -7,7 +7,7 @@ import time
 import httpx
 from huggingface_hub import InferenceClient
 
-from .conftest import ANSWER
+from .support import ANSWER
 
 
 def _post(fake, path, body, **kwargs):
@@ -15,8 +15,12 @@ def _post(fake, path, body, **kwargs):
 
 
 def test_chat_stream_is_sse_ending_with_done_written_with_a_space(fake):
-    body = {"model": "tgi", "messages": [{"role": "user", "content": "Bonjour"}], "stream": True,
-            "stream_options": {"include_usage": True}}
+    body = {
+        "model": "tgi",
+        "messages": [{"role": "user", "content": "Bonjour"}],
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
     response = _post(fake, "/v1/chat/completions", body)
     assert response.headers["content-type"].startswith("text/event-stream")
     assert response.text.endswith("data: [DONE]\n\n")
@@ -26,8 +30,11 @@ def test_chat_stream_is_sse_ending_with_done_written_with_a_space(fake):
     assert {chunk["object"] for chunk in chunks} == {"chat.completion.chunk"}
     assert "".join(chunk["choices"][0]["delta"]["content"] for chunk in chunks) == ANSWER
     assert [chunk["choices"][0]["finish_reason"] for chunk in chunks][-2:] == [None, "stop"]
-    assert chunks[-1]["usage"] == {"prompt_tokens": 1, "completion_tokens": len(chunks),
-                                   "total_tokens": 1 + len(chunks)}
+    assert chunks[-1]["usage"] == {
+        "prompt_tokens": 1,
+        "completion_tokens": len(chunks),
+        "total_tokens": 1 + len(chunks),
+    }
     assert all(chunk["usage"] is None for chunk in chunks[:-1])
 
 

@@ -12,7 +12,7 @@ from apps.inference import (
     is_configured,
 )
 
-from .conftest import ANSWER
+from .support import ANSWER
 
 TOKENS = re.findall(r"\S+\s*|\s+", ANSWER)
 

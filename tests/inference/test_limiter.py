@@ -8,7 +8,7 @@ import pytest
 from apps.inference import InferenceBusy, generate, limiter
 from apps.inference.routing import Route, routes_for
 
-from .conftest import ANSWER
+from .support import ANSWER
 
 
 def test_the_global_limit_caps_concurrent_calls_and_every_caller_is_served(fake, messages, settings):

@@ -10,7 +10,7 @@ from apps.inference.routing import routes_for
 from apps.jobs.runner import is_transient
 
 from ..fake_inference import FakeInference
-from .conftest import ANSWER
+from .support import ANSWER
 
 
 @pytest.mark.parametrize("mode", ["429", "500", "502", "503", "504"])

@@ -26,11 +26,14 @@ def test_inference_routes_alone_configure_generation(settings):
     assert is_configured() and [r.name for r in routes_for("answer")] == ["only"]
 
 
-@pytest.mark.parametrize("routes", [
-    {"name": "x", "url": "http://x", "api_key": "secret-key"},  # not a list
-    [{"name": "x", "api_key": "secret-key"}],  # no url
-    [{"name": "a", "url": "http://a"}, {"name": "a", "url": "http://b", "api_key": "secret-key"}],
-])
+@pytest.mark.parametrize(
+    "routes",
+    [
+        {"name": "x", "url": "http://x", "api_key": "secret-key"},  # not a list
+        [{"name": "x", "api_key": "secret-key"}],  # no url
+        [{"name": "a", "url": "http://a"}, {"name": "a", "url": "http://b", "api_key": "secret-key"}],
+    ],
+)
 def test_invalid_inference_routes_are_refused_without_echoing_keys(settings, routes):
     settings.INFERENCE_ROUTES = routes
     with pytest.raises(ImproperlyConfigured) as raised:

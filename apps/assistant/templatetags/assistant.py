@@ -15,8 +15,9 @@ register = template.Library()
 def with_citations(text: str, generation_id: int) -> str:
     def link(match: re.Match) -> str:
         numbers = re.findall(r"\d+", match.group(1))
-        return "".join(f'<a href="#source-{generation_id}-{n}" class="citation" '
-                       f'aria-label="source {n}">[{n}]</a>' for n in numbers)
+        return "".join(
+            f'<a href="#source-{generation_id}-{n}" class="citation" aria-label="source {n}">[{n}]</a>' for n in numbers
+        )
 
     paragraphs = [p for p in re.split(r"\n\s*\n", text or "") if p.strip()]
     html = "".join(f"<p>{MARKER.sub(link, escape(p)).replace(chr(10), '<br>')}</p>" for p in paragraphs)
@@ -31,4 +32,5 @@ def highlight(text: str, quote: str) -> str:
     if index < 0:
         return escape(text)
     return mark_safe(  # noqa: S308 - every part is escaped
-        escape(text[:index]) + "<mark>" + escape(quote) + "</mark>" + escape(text[index + len(quote):]))
+        escape(text[:index]) + "<mark>" + escape(quote) + "</mark>" + escape(text[index + len(quote) :])
+    )

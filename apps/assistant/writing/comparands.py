@@ -42,8 +42,13 @@ def load(authority_id: int, data: dict) -> tuple[str, list[Comparand]]:
 def _document(pk: int, authority_id: int) -> Comparand:
     """Another authority's document is not found (row-level security)."""
     document: Document = find_document(pk)
-    return Comparand(document_text(document), document.title, document.get_kind_display(), document.date,
-                     {"document_id": document.pk})
+    return Comparand(
+        document_text(document),
+        document.title,
+        document.get_kind_display(),
+        document.date,
+        {"document_id": document.pk},
+    )
 
 
 register("documents", _document)

@@ -13,9 +13,15 @@ MAX_INSTRUCTIONS_CHARS = 5_000
 MAX_NOTES_CHARS = 40_000
 SOURCE_INPUTS = ("text", "document", "chunks")
 # The input keys of each tool; a comparison takes two items of one registered kind (comparands).
-ACCEPTED = {Task.SUMMARY: SOURCE_INPUTS, Task.KEY_POINTS: SOURCE_INPUTS, Task.PLAIN_LANGUAGE: SOURCE_INPUTS,
-            Task.COMPARE: (), Task.MINUTES: ("agenda", "notes"), Task.EMAIL: ("instructions", "text"),
-            Task.SPELLING: ("text",)}
+ACCEPTED = {
+    Task.SUMMARY: SOURCE_INPUTS,
+    Task.KEY_POINTS: SOURCE_INPUTS,
+    Task.PLAIN_LANGUAGE: SOURCE_INPUTS,
+    Task.COMPARE: (),
+    Task.MINUTES: ("agenda", "notes"),
+    Task.EMAIL: ("instructions", "text"),
+    Task.SPELLING: ("text",),
+}
 
 
 def accepted_inputs(task: str) -> tuple[str, ...]:
@@ -92,6 +98,11 @@ def _check_requirements(task: str, data: dict) -> None:
             raise ToolInputError(message.format(limit=french.number(limit)))
 
 
-_TOO_LONG = (("notes", MAX_NOTES_CHARS, "Les notes sont trop longues (plus de {limit} caractères) : rédigez le "
-                                        "compte rendu en plusieurs fois."),
-             ("instructions", MAX_INSTRUCTIONS_CHARS, "Les consignes sont trop longues (plus de {limit} caractères)."))
+_TOO_LONG = (
+    (
+        "notes",
+        MAX_NOTES_CHARS,
+        "Les notes sont trop longues (plus de {limit} caractères) : rédigez le compte rendu en plusieurs fois.",
+    ),
+    ("instructions", MAX_INSTRUCTIONS_CHARS, "Les consignes sont trop longues (plus de {limit} caractères)."),
+)

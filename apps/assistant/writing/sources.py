@@ -23,16 +23,22 @@ def load_source(generation: Generation, data: dict) -> Source:
     with tenant_context(generation.authority_id):
         if data.get("document"):
             document = find_document(data["document"])
-            return Source(document_text(document), document.title,
-                          {"kind": "document", "document_id": document.pk, "title": document.title})
+            return Source(
+                document_text(document),
+                document.title,
+                {"kind": "document", "document_id": document.pk, "title": document.title},
+            )
         ids = data.get("chunks") or []
         chunks = Chunk.objects.select_related("document").in_bulk(ids)
         if not ids or len(chunks) != len(set(ids)):
             raise ToolInputError("Passage introuvable (son document a peut-être été supprimé ou réindexé).")
         ordered = [chunks[pk] for pk in ids]
     titles = list(dict.fromkeys(chunk.document.title for chunk in ordered))
-    return Source("\n\n".join(chunk.text for chunk in ordered), "Extraits de " + ", ".join(f"« {t} »" for t in titles),
-                  {"kind": "chunks", "chunk_ids": ids, "documents": titles})
+    return Source(
+        "\n\n".join(chunk.text for chunk in ordered),
+        "Extraits de " + ", ".join(f"« {t} »" for t in titles),
+        {"kind": "chunks", "chunk_ids": ids, "documents": titles},
+    )
 
 
 def find_document(pk: int) -> Document:

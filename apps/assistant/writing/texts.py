@@ -29,7 +29,7 @@ def split_parts(text: str, max_chars: int) -> list[str]:
 
 
 def truncate(text: str, max_chars: int) -> str:
-    return text if len(text) <= max_chars else text[:_cut(text, max_chars, max_chars * 4 // 5)].rstrip()
+    return text if len(text) <= max_chars else text[: _cut(text, max_chars, max_chars * 4 // 5)].rstrip()
 
 
 def groups(texts: list[str], max_chars: int) -> list[list[str]]:

@@ -42,6 +42,7 @@ class Tool:
 
 # --- helpers for the tools --------------------------------------------------------------------------
 
+
 def _require_model() -> None:
     if not is_generative():
         raise InferenceNotConfigured(detail="this writing tool has no extractive fallback")
@@ -56,13 +57,24 @@ def _checked(output: str, result: dict, *sources: str) -> dict:
     if numbers := unverified_numbers(output, *sources):
         fields["flagged"] = True
         result["unverified_numbers"] = numbers
-        result["warning"] = ("Certains chiffres n'apparaissent pas tels quels dans le texte d'origine : "
-                             "vérifiez-les avant de réutiliser ce résultat.")
+        result["warning"] = (
+            "Certains chiffres n'apparaissent pas tels quels dans le texte d'origine : "
+            "vérifiez-les avant de réutiliser ce résultat."
+        )
     return fields
 
 
-def _condense(generation: Generation, record: Record, source: Source, *, template: str,
-              reduce_template: str, reduce_context: dict, map_tokens: int, reduce_tokens: int) -> tuple[str, int]:
+def _condense(
+    generation: Generation,
+    record: Record,
+    source: Source,
+    *,
+    template: str,
+    reduce_template: str,
+    reduce_context: dict,
+    map_tokens: int,
+    reduce_tokens: int,
+) -> tuple[str, int]:
     """Map-reduce: a short text in one streamed call; a long one part by part (not streamed), then the
     partial results combined (streamed), combining in rounds when they are still too long together."""
     task, title = generation.task, source.title.strip()
@@ -89,8 +101,7 @@ def _condense(generation: Generation, record: Record, source: Source, *, templat
     return combine(partials, stream=True), len(parts)
 
 
-def _rewrite(generation: Generation, record: Record, text: str, *, template: str,
-             **context) -> list[tuple[str, str]]:
+def _rewrite(generation: Generation, record: Record, text: str, *, template: str, **context) -> list[tuple[str, str]]:
     """(part, rewritten part) for each part of a text the model rewrites whole, each part streamed."""
     parts, rewritten = split_parts(text, REWRITE_CHARS), []
     for n, part in enumerate(parts, start=1):
@@ -99,9 +110,13 @@ def _rewrite(generation: Generation, record: Record, text: str, *, template: str
         if not part.strip():
             rewritten.append((part, part))
             continue
-        answer = ask_model(record, generation.task, template,
-                           {"text": part.strip(), "part": n, "parts": len(parts), **context},
-                           max_tokens=len(part) // 2 + 300)
+        answer = ask_model(
+            record,
+            generation.task,
+            template,
+            {"text": part.strip(), "part": n, "parts": len(parts), **context},
+            max_tokens=len(part) // 2 + 300,
+        )
         rewritten.append((part, _unwrapped(answer)))
     return rewritten
 
@@ -114,14 +129,26 @@ def _unwrapped(answer: str) -> str:
 
 # --- the tools --------------------------------------------------------------------------------------
 
+
 def run_summary(generation: Generation, record: Record) -> dict:
     source = load_source(generation, validate_inputs(generation.task, generation.input))
     if not is_generative():
         count = min(12, 5 + len(source.text) // 20_000)
-        return {"output": extractive.extractive_summary(source.text, sentences_count=count), "mode": Mode.EXTRACTIVE,
-                "result": {"source": source.info}}
-    output, parts = _condense(generation, record, source, template="summary", reduce_template="summary_combine",
-                              reduce_context={}, map_tokens=500, reduce_tokens=900)
+        return {
+            "output": extractive.extractive_summary(source.text, sentences_count=count),
+            "mode": Mode.EXTRACTIVE,
+            "result": {"source": source.info},
+        }
+    output, parts = _condense(
+        generation,
+        record,
+        source,
+        template="summary",
+        reduce_template="summary_combine",
+        reduce_context={},
+        map_tokens=500,
+        reduce_tokens=900,
+    )
     return _checked(output, {"source": source.info, "parts": parts}, source.text, source.title)
 
 
@@ -129,10 +156,21 @@ def run_key_points(generation: Generation, record: Record) -> dict:
     source = load_source(generation, validate_inputs(generation.task, generation.input))
     if not is_generative():
         count = min(12, 6 + len(source.text) // 20_000)
-        return {"output": extractive.extractive_key_points(source.text, points=count), "mode": Mode.EXTRACTIVE,
-                "result": {"source": source.info}}
-    output, parts = _condense(generation, record, source, template="key_points", reduce_template="key_points",
-                              reduce_context={"merge": True}, map_tokens=500, reduce_tokens=700)
+        return {
+            "output": extractive.extractive_key_points(source.text, points=count),
+            "mode": Mode.EXTRACTIVE,
+            "result": {"source": source.info},
+        }
+    output, parts = _condense(
+        generation,
+        record,
+        source,
+        template="key_points",
+        reduce_template="key_points",
+        reduce_context={"merge": True},
+        map_tokens=500,
+        reduce_tokens=700,
+    )
     return _checked(output, {"source": source.info, "parts": parts}, source.text, source.title)
 
 
@@ -152,18 +190,39 @@ def run_compare(generation: Generation, record: Record) -> dict:
     for label, item in zip("AB", items, strict=True):
         excerpt = truncate(item.text, COMPARE_CHARS)
         texts += [excerpt, item.title, item.date.strftime("%d/%m/%Y %Y-%m-%d") if item.date else ""]
-        entries.append({"label": label, "title": item.title.strip(), "kind": item.kind,
-                        "date": item.date.strftime("%d/%m/%Y") if item.date else "",
-                        "text": excerpt.strip(), "truncated": len(excerpt) < len(item.text)})
-        info.append({"label": label, **item.info, "title": item.title, "truncated": len(excerpt) < len(item.text),
-                     "compared_chars": len(excerpt), "total_chars": len(item.text)})
+        entries.append(
+            {
+                "label": label,
+                "title": item.title.strip(),
+                "kind": item.kind,
+                "date": item.date.strftime("%d/%m/%Y") if item.date else "",
+                "text": excerpt.strip(),
+                "truncated": len(excerpt) < len(item.text),
+            }
+        )
+        info.append(
+            {
+                "label": label,
+                **item.info,
+                "title": item.title,
+                "truncated": len(excerpt) < len(item.text),
+                "compared_chars": len(excerpt),
+                "total_chars": len(item.text),
+            }
+        )
     output = ask_model(record, generation.task, "compare", {"documents": entries}, max_tokens=1200)
     result = {key: info}
     if cut := [d for d in info if d["truncated"]]:
         result["truncated"] = True
-        result["notice"] = "Comparaison partielle : " + " ; ".join(
-            f"seuls les {french.number(d['compared_chars'])} premiers caractères sur "
-            f"{french.number(d['total_chars'])} de « {d['title']} » ont été comparés" for d in cut) + "."
+        result["notice"] = (
+            "Comparaison partielle : "
+            + " ; ".join(
+                f"seuls les {french.number(d['compared_chars'])} premiers caractères sur "
+                f"{french.number(d['total_chars'])} de « {d['title']} » ont été comparés"
+                for d in cut
+            )
+            + "."
+        )
     return _checked(output, result, *texts)
 
 
@@ -171,8 +230,9 @@ def run_minutes(generation: Generation, record: Record) -> dict:
     _require_model()
     data = validate_inputs(generation.task, generation.input)
     agenda, notes = data.get("agenda", ""), data["notes"]
-    output = ask_model(record, generation.task, "minutes", {"agenda": agenda.strip(), "notes": notes.strip()},
-                       max_tokens=2000)
+    output = ask_model(
+        record, generation.task, "minutes", {"agenda": agenda.strip(), "notes": notes.strip()}, max_tokens=2000
+    )
     return _checked(output, {}, agenda, notes)
 
 
@@ -194,8 +254,11 @@ def run_spelling(generation: Generation, record: Record) -> dict:
         if as_data(part) != part and "‹" not in part:
             answer = answer.replace("‹", "<")  # undo what as_data did to the text, not a correction
         # The part's surrounding whitespace is the original's: a model trims it, the agent did not ask.
-        pieces.append(part[:len(part) - len(part.lstrip())] + answer.strip() + part[len(part.rstrip()):]
-                      if answer.strip() else part)
+        pieces.append(
+            part[: len(part) - len(part.lstrip())] + answer.strip() + part[len(part.rstrip()) :]
+            if answer.strip()
+            else part
+        )
     corrected = "".join(pieces)
     changes = corrections.diff(original, corrected)
     result = {"original": original, "changes": changes}
@@ -205,12 +268,15 @@ def run_spelling(generation: Generation, record: Record) -> dict:
     return {"output": corrected, "result": result, "flagged": flagged, "mode": Mode.GENERATIVE}
 
 
-TOOLS: dict[str, Tool] = {tool.task: tool for tool in (
-    Tool(Task.SUMMARY.value, "Résumer", False, run_summary),
-    Tool(Task.KEY_POINTS.value, "Extraire les points clés", False, run_key_points),
-    Tool(Task.PLAIN_LANGUAGE.value, "Reformuler en langage clair", True, run_plain_language),
-    Tool(Task.COMPARE.value, "Comparer deux délibérations", True, run_compare),
-    Tool(Task.MINUTES.value, "Rédiger un compte rendu", True, run_minutes),
-    Tool(Task.EMAIL.value, "Rédiger un courriel", True, run_email),
-    Tool(Task.SPELLING.value, "Corriger l'orthographe", True, run_spelling),
-)}
+TOOLS: dict[str, Tool] = {
+    tool.task: tool
+    for tool in (
+        Tool(Task.SUMMARY.value, "Résumer", False, run_summary),
+        Tool(Task.KEY_POINTS.value, "Extraire les points clés", False, run_key_points),
+        Tool(Task.PLAIN_LANGUAGE.value, "Reformuler en langage clair", True, run_plain_language),
+        Tool(Task.COMPARE.value, "Comparer deux délibérations", True, run_compare),
+        Tool(Task.MINUTES.value, "Rédiger un compte rendu", True, run_minutes),
+        Tool(Task.EMAIL.value, "Rédiger un courriel", True, run_email),
+        Tool(Task.SPELLING.value, "Corriger l'orthographe", True, run_spelling),
+    )
+}

@@ -14,8 +14,18 @@ from apps.tenants.permissions import AbilitiesField, ability
 from ..models import ScdlImport
 from .services import ImportRefused, start_import
 
-SUMMARY_KEYS = ("status", "message", "rows", "valid", "invalid", "created", "updated", "unchanged", "errors",
-                "warnings")
+SUMMARY_KEYS = (
+    "status",
+    "message",
+    "rows",
+    "valid",
+    "invalid",
+    "created",
+    "updated",
+    "unchanged",
+    "errors",
+    "warnings",
+)
 
 
 class ScdlImportSerializer(serializers.ModelSerializer):
@@ -31,8 +41,22 @@ class ScdlImportSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ScdlImport
-        fields = ["id", "source", "filename", "url", "strict", "publish", "job", "state", "progress", "message",
-                  "error", "summary", "created_at", "abilities"]
+        fields = [
+            "id",
+            "source",
+            "filename",
+            "url",
+            "strict",
+            "publish",
+            "job",
+            "state",
+            "progress",
+            "message",
+            "error",
+            "summary",
+            "created_at",
+            "abilities",
+        ]
         read_only_fields = fields
 
     def get_publish(self, obj) -> bool:
@@ -55,10 +79,14 @@ class ScdlImportSerializer(serializers.ModelSerializer):
 
 
 class ScdlImportDetailSerializer(ScdlImportSerializer):
-    report = serializers.JSONField(read_only=True, help_text=(
-        "Rapport complet : rows, valid, invalid, created, updated, unchanged, errors, warnings, strict, publish, "
-        "status (imported, rejected, failed), message, notices, encoding, delimiter, format, issues [{row, column, "
-        "code, severity, message, value}] (5 000 au plus, erreurs d'abord ; issues_truncated), issue_totals."))
+    report = serializers.JSONField(
+        read_only=True,
+        help_text=(
+            "Rapport complet : rows, valid, invalid, created, updated, unchanged, errors, warnings, strict, publish, "
+            "status (imported, rejected, failed), message, notices, encoding, delimiter, format, issues [{row, column, "
+            "code, severity, message, value}] (5 000 au plus, erreurs d'abord ; issues_truncated), issue_totals."
+        ),
+    )
 
     class Meta(ScdlImportSerializer.Meta):
         fields = [*ScdlImportSerializer.Meta.fields, "report"]
@@ -74,9 +102,13 @@ class FlagField(serializers.BooleanField):
 class ImportRequestSerializer(serializers.Serializer):
     file = serializers.FileField(required=False, help_text="Fichier CSV ou JSON au schéma SCDL (multipart).")
     url = serializers.URLField(required=False, max_length=1000, help_text="Adresse directe d'un fichier SCDL.")
-    records = serializers.ListField(child=serializers.DictField(), required=False, allow_empty=False,
-                                    help_text="Enregistrements SCDL (clés coll_nom, delib_id… en minuscules ou "
-                                              "majuscules), comme un export JSON de portail.")
+    records = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        allow_empty=False,
+        help_text="Enregistrements SCDL (clés coll_nom, delib_id… en minuscules ou "
+        "majuscules), comme un export JSON de portail.",
+    )
     strict = FlagField(default=False, help_text="Tout ou rien : une erreur et rien n'est importé.")
     publish = FlagField(default=True, help_text="Publier les délibérations importées.")
 
@@ -87,8 +119,9 @@ class ImportRequestSerializer(serializers.Serializer):
         return attrs
 
 
-class ScdlImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                        viewsets.GenericViewSet):
+class ScdlImportViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
     """SCDL imports of the authority. An import runs in the background: poll it (or its job) until its
     state is succeeded or failed, then read the report."""
 
@@ -104,13 +137,27 @@ class ScdlImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
     @extend_schema(
         request={"multipart/form-data": ImportRequestSerializer, "application/json": ImportRequestSerializer},
         responses={202: ScdlImportSerializer},
-        examples=[OpenApiExample("Adresse", value={"url": "https://data.exemple.fr/deliberations.csv"},
-                                 request_only=True),
-                  OpenApiExample("Enregistrements", request_only=True, value={"strict": True, "records": [{
-                      "coll_nom": "Commune de Rennes", "coll_siret": "21350238800019", "delib_id": "2023_0461",
-                      "delib_date": "2023-12-04", "delib_matiere_code": "5.7",
-                      "delib_matiere_nom": "Institutions et vie politique/Intercommunalite",
-                      "delib_objet": "Rapport d'activités 2022"}]})],
+        examples=[
+            OpenApiExample("Adresse", value={"url": "https://data.exemple.fr/deliberations.csv"}, request_only=True),
+            OpenApiExample(
+                "Enregistrements",
+                request_only=True,
+                value={
+                    "strict": True,
+                    "records": [
+                        {
+                            "coll_nom": "Commune de Rennes",
+                            "coll_siret": "21350238800019",
+                            "delib_id": "2023_0461",
+                            "delib_date": "2023-12-04",
+                            "delib_matiere_code": "5.7",
+                            "delib_matiere_nom": "Institutions et vie politique/Intercommunalite",
+                            "delib_objet": "Rapport d'activités 2022",
+                        }
+                    ],
+                },
+            ),
+        ],
     )
     def create(self, request):
         """Start an import: a multipart `file`, or JSON with `url` or `records`. Answers 202 at once; the
@@ -122,10 +169,16 @@ class ScdlImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
         source = ScdlImport.Source.URL if data.get("url") else ScdlImport.Source.API
         try:
             scdl_import = start_import(
-                authority=request.authority, source=source,
+                authority=request.authority,
+                source=source,
                 created_by=request.user if request.user.is_authenticated else None,
-                file=upload, filename=upload.name if upload else "", url=data.get("url", ""),
-                records=data.get("records"), strict=data["strict"], publish=data["publish"])
+                file=upload,
+                filename=upload.name if upload else "",
+                url=data.get("url", ""),
+                records=data.get("records"),
+                strict=data["strict"],
+                publish=data["publish"],
+            )
         except ImportRefused as exc:
             raise ValidationError({"detail": exc.user_message}) from exc
         return Response(self.get_serializer(scdl_import).data, status=status.HTTP_202_ACCEPTED)

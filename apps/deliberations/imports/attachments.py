@@ -35,8 +35,11 @@ def _max_attachment_bytes() -> int:
 def _published_collection(authority) -> Collection:
     collection = Collection.objects.filter(name__iexact=PUBLISHED_COLLECTION).first()
     return collection or Collection.objects.create(
-        authority=authority, name=PUBLISHED_COLLECTION, visibility=Collection.Visibility.PUBLIC,
-        description="Actes publiés du registre des délibérations, récupérés à leur adresse.")
+        authority=authority,
+        name=PUBLISHED_COLLECTION,
+        visibility=Collection.Visibility.PUBLIC,
+        description="Actes publiés du registre des délibérations, récupérés à leur adresse.",
+    )
 
 
 def fetch_attachments(run: JobRun) -> dict:
@@ -55,8 +58,10 @@ def fetch_attachments(run: JobRun) -> dict:
         fetcher.attach(pk, url)
         run.progress(100 * position // (len(todo) + 1), f"{position} / {len(todo)} actes examinés")
     if fetcher.unreachable and not fetcher.reached:
-        raise TransientJobError("Aucune adresse d'acte n'a pu être jointe : le réseau semble indisponible. "
-                                "Le travail sera relancé plus tard.")
+        raise TransientJobError(
+            "Aucune adresse d'acte n'a pu être jointe : le réseau semble indisponible. "
+            "Le travail sera relancé plus tard."
+        )
     if fetcher.linked:
         with run.tenant():
             enqueue_job(authority=fetcher.authority, kind=TEXT_JOB, params={"deliberation_ids": fetcher.linked})
@@ -97,8 +102,11 @@ class _Fetcher:
             self.unreachable += 1
             self.unreachable_in_a_row += 1
             if not self.reached and self.unreachable_in_a_row >= NETWORK_DOWN_AFTER:
-                raise TransientJobError("Aucune adresse d'acte n'a pu être jointe : le réseau semble indisponible. "
-                                        "Le travail sera relancé plus tard.", detail=exc.user_message) from exc
+                raise TransientJobError(
+                    "Aucune adresse d'acte n'a pu être jointe : le réseau semble indisponible. "
+                    "Le travail sera relancé plus tard.",
+                    detail=exc.user_message,
+                ) from exc
             return exc.user_message
         except DownloadError as exc:
             self.reached += 1
@@ -115,25 +123,41 @@ class _Fetcher:
     def _store(self, pk: int, url: str, downloaded: Downloaded) -> int | str:
         with self.run.tenant():
             deliberation = Deliberation.objects.get(pk=pk)
-            collection = (_published_collection(self.authority) if deliberation.published
-                          else documents.default_collection(self.authority))
+            collection = (
+                _published_collection(self.authority)
+                if deliberation.published
+                else documents.default_collection(self.authority)
+            )
             try:
                 with downloaded.path.open("rb") as handle:
                     document, _ = documents.add_document(
-                        authority=self.authority, file=File(handle), filename=_pdf_name(deliberation.delib_id),
-                        collection=collection, title=deliberation.objet[:300] or deliberation.delib_id,
-                        kind=Document.Kind.DELIBERATION, date=deliberation.delib_date,
-                        matiere=deliberation.matiere_code[:10], source="Registre (DELIB_URL)",
-                        metadata={"delib_id": deliberation.delib_id, "url": url})
+                        authority=self.authority,
+                        file=File(handle),
+                        filename=_pdf_name(deliberation.delib_id),
+                        collection=collection,
+                        title=deliberation.objet[:300] or deliberation.delib_id,
+                        kind=Document.Kind.DELIBERATION,
+                        date=deliberation.delib_date,
+                        matiere=deliberation.matiere_code[:10],
+                        source="Registre (DELIB_URL)",
+                        metadata={"delib_id": deliberation.delib_id, "url": url},
+                    )
             except documents.UploadError as exc:
                 return exc.user_message
         return document.pk
 
     def result(self, examined: int) -> dict:
-        message = (f"{len(self.linked)} acte(s) relié(s) à leur PDF sur {examined} examiné(s)"
-                   + (f" ; {self.failures} non récupéré(s) : voir le détail." if self.failures else "."))
-        return {"examined": examined, "linked": len(self.linked), "skipped": self.failures,
-                "downloads": len(self.by_url), "notes": self.notes, "message": message}
+        message = f"{len(self.linked)} acte(s) relié(s) à leur PDF sur {examined} examiné(s)" + (
+            f" ; {self.failures} non récupéré(s) : voir le détail." if self.failures else "."
+        )
+        return {
+            "examined": examined,
+            "linked": len(self.linked),
+            "skipped": self.failures,
+            "downloads": len(self.by_url),
+            "notes": self.notes,
+            "message": message,
+        }
 
 
 def _pdf_name(delib_id: str) -> str:
@@ -146,8 +170,11 @@ def copy_attachment_texts(run: JobRun) -> dict:
     Documents still being indexed: retried later; the copy is idempotent."""
     copied, failed, waiting = 0, 0, 0
     with run.tenant():
-        links = list(Deliberation.objects.filter(pk__in=run.params["deliberation_ids"], document__isnull=False)
-                     .values_list("pk", "document_id"))
+        links = list(
+            Deliberation.objects.filter(pk__in=run.params["deliberation_ids"], document__isnull=False).values_list(
+                "pk", "document_id"
+            )
+        )
         documents_by_pk = Document.objects.only("pk", "state", "pages").in_bulk({d for _, d in links})
         for pk, document_id in links:
             document = documents_by_pk[document_id]
@@ -160,9 +187,12 @@ def copy_attachment_texts(run: JobRun) -> dict:
                 waiting += 1
     if waiting:
         raise TransientJobError(f"{waiting} acte(s) encore en cours d'indexation : leur texte sera copié ensuite.")
-    return {"copied": copied, "failed": failed,
-            "message": f"Texte copié pour {copied} délibération(s)"
-                       + (f" ; {failed} document(s) n'ont pas pu être indexés." if failed else ".")}
+    return {
+        "copied": copied,
+        "failed": failed,
+        "message": f"Texte copié pour {copied} délibération(s)"
+        + (f" ; {failed} document(s) n'ont pas pu être indexés." if failed else "."),
+    }
 
 
 copy_texts_task = job_task(TEXT_JOB, "Texte des actes récupérés", max_retries=TEXT_JOB_RETRIES)(copy_attachment_texts)

@@ -55,8 +55,10 @@ def _check_host(request: httpx.Request) -> None:
     for address in addresses:
         ip = ipaddress.ip_address(address.split("%")[0])
         if not ip.is_global:
-            raise DownloadError(f"L'adresse {host} désigne un réseau interne : elle n'est pas autorisée.",
-                                detail=f"{host} resolves to {ip}")
+            raise DownloadError(
+                f"L'adresse {host} désigne un réseau interne : elle n'est pas autorisée.",
+                detail=f"{host} resolves to {ip}",
+            )
 
 
 def download(url: str, *, max_bytes: int, what: str, expect_pdf: bool = False) -> Downloaded:
@@ -65,8 +67,15 @@ def download(url: str, *, max_bytes: int, what: str, expect_pdf: bool = False) -
     host = urlsplit(url).netloc or url
     too_large = f"{what} dépasse la limite de {french.file_size(max_bytes)}."
     try:
-        with httpx.Client(timeout=_timeout(), follow_redirects=True, headers={"User-Agent": USER_AGENT},
-                          event_hooks={"request": [_check_host]}) as client, client.stream("GET", url) as response:
+        with (
+            httpx.Client(
+                timeout=_timeout(),
+                follow_redirects=True,
+                headers={"User-Agent": USER_AGENT},
+                event_hooks={"request": [_check_host]},
+            ) as client,
+            client.stream("GET", url) as response,
+        ):
             _check_status(response, host)
             content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
             if expect_pdf and "html" in content_type:
@@ -78,23 +87,30 @@ def download(url: str, *, max_bytes: int, what: str, expect_pdf: bool = False) -
         raise DownloadError(f"Adresse invalide : {url[:200]}") from exc
     except httpx.TimeoutException as exc:
         seconds = f"{_timeout():g}".replace(".", ",")
-        raise TransientJobError(f"Le serveur {host} n'a pas répondu dans les {seconds} secondes ; "
-                                "nouvel essai plus tard.", detail=repr(exc)) from exc
+        raise TransientJobError(
+            f"Le serveur {host} n'a pas répondu dans les {seconds} secondes ; nouvel essai plus tard.", detail=repr(exc)
+        ) from exc
     except httpx.TransportError as exc:
-        raise TransientJobError(f"Impossible de joindre {host} (réseau ou serveur indisponible) ; nouvel essai "
-                                "plus tard.", detail=repr(exc)) from exc
+        raise TransientJobError(
+            f"Impossible de joindre {host} (réseau ou serveur indisponible) ; nouvel essai plus tard.", detail=repr(exc)
+        ) from exc
 
 
 def download_table(url: str, *, max_bytes: int) -> tuple[Downloaded, str]:
     """An SCDL table at a URL (for imports): refused when it is a web page or a document; with a file name
     that tells CSV from JSON when the URL has none."""
     downloaded = download(url, max_bytes=max_bytes, what="Le fichier à cette adresse")
-    if downloaded.looks_like_html or downloaded.is_pdf or downloaded.content_type in ("application/pdf",
-                                                                                      "application/zip"):
+    if (
+        downloaded.looks_like_html
+        or downloaded.is_pdf
+        or downloaded.content_type in ("application/pdf", "application/zip")
+    ):
         downloaded.path.unlink(missing_ok=True)
-        raise DownloadError("L'adresse renvoie une page web ou un document, pas un fichier CSV ou JSON : indiquez "
-                            "le lien direct du fichier (il se termine souvent par .csv).",
-                            detail=f"content-type {downloaded.content_type!r}")
+        raise DownloadError(
+            "L'adresse renvoie une page web ou un document, pas un fichier CSV ou JSON : indiquez "
+            "le lien direct du fichier (il se termine souvent par .csv).",
+            detail=f"content-type {downloaded.content_type!r}",
+        )
     name = PurePosixPath(urlsplit(url).path).name or "import"
     if PurePosixPath(name.lower()).suffix not in (".csv", ".json", ".txt"):
         name += ".json" if "json" in downloaded.content_type else ".csv"
@@ -118,7 +134,7 @@ def _stream_to_file(response, content_type, max_bytes, too_large, expect_pdf) ->
         with handle:
             for chunk in response.iter_bytes(64 * 1024):
                 if len(head) < 1024:
-                    head += chunk[:1024 - len(head)]
+                    head += chunk[: 1024 - len(head)]
                     if expect_pdf and len(head) >= 5 and not head.startswith(b"%PDF"):
                         raise DownloadError("Le fichier à cette adresse n'est pas un PDF.")
                 size += len(chunk)

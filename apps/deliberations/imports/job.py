@@ -44,8 +44,9 @@ DATABASE_REASONS = {
 def import_scdl(run: JobRun) -> dict:
     """The job: fetch (URL imports), read and validate with progress, then write everything at once."""
     with run.tenant():
-        scdl_import = ScdlImport.objects.select_related("authority", "created_by").filter(
-            pk=run.params["import_id"]).first()
+        scdl_import = (
+            ScdlImport.objects.select_related("authority", "created_by").filter(pk=run.params["import_id"]).first()
+        )
     if scdl_import is None:
         raise JobError("L'import a été supprimé avant son traitement.")
     if scdl_import.report.get("status") == "imported":  # redelivered after the write committed: nothing to redo
@@ -65,14 +66,17 @@ def _write(run: JobRun, scdl_import: ScdlImport, builder, spool) -> dict:
     report = builder.report(strict=scdl_import.strict, publish=publish)
     if scdl_import.strict and builder.error_rows:
         report.update(status="rejected", created=0, updated=0, unchanged=0)
-        report["message"] = (f"Mode strict : {french.count(builder.error_rows, 'ligne')} en erreur, aucune "
-                             "délibération n'a été importée. Corrigez le fichier puis importez-le à nouveau.")
+        report["message"] = (
+            f"Mode strict : {french.count(builder.error_rows, 'ligne')} en erreur, aucune "
+            "délibération n'a été importée. Corrigez le fichier puis importez-le à nouveau."
+        )
         _save_report(run, scdl_import, report)
         return _job_result(report)
     try:
         with run.tenant():
-            counts, touched = upsert_rows(scdl_import, spool, builder.valid, publish, _committed_progress(run),
-                                          progress_from=VALIDATION_SHARE)
+            counts, touched = upsert_rows(
+                scdl_import, spool, builder.valid, publish, _committed_progress(run), progress_from=VALIDATION_SHARE
+            )
             report.update(counts, status="imported", message=_summary(counts, builder))
             report.update(_queue_follow_ups(scdl_import, touched, builder.with_urls))
             ScdlImport.objects.filter(pk=scdl_import.pk).update(report=report)
@@ -81,8 +85,10 @@ def _write(run: JobRun, scdl_import: ScdlImport, builder, spool) -> dict:
     except DatabaseError as exc:
         logger.exception("SCDL import %s failed while writing", scdl_import.pk)
         reason = _database_reason(exc)
-        message = (f"L'enregistrement a échoué : {reason}. Aucune délibération n'a été ajoutée ni modifiée : "
-                   "le registre est resté tel qu'il était avant l'import.")
+        message = (
+            f"L'enregistrement a échoué : {reason}. Aucune délibération n'a été ajoutée ni modifiée : "
+            "le registre est resté tel qu'il était avant l'import."
+        )
         report.update(status="failed", message=message, created=0, updated=0, unchanged=0)
         _save_report(run, scdl_import, report)
         raise JobError(message, detail=str(exc)) from exc
@@ -110,8 +116,7 @@ def _committed_progress(run: JobRun):
 def _database_reason(exc: DatabaseError) -> str:
     if "NUL (0x00)" in str(exc):  # refused by the driver, before PostgreSQL: no SQLSTATE
         return NUL_REASON
-    return DATABASE_REASONS.get(getattr(exc.__cause__, "sqlstate", None) or "",
-                                "la base de données a refusé une ligne")
+    return DATABASE_REASONS.get(getattr(exc.__cause__, "sqlstate", None) or "", "la base de données a refusé une ligne")
 
 
 def _fetch_into(run: JobRun, scdl_import: ScdlImport) -> None:
@@ -126,8 +131,9 @@ def _fetch_into(run: JobRun, scdl_import: ScdlImport) -> None:
         with run.tenant(), downloaded.path.open("rb") as handle:
             scdl_import.file.save(name, File(handle), save=False)
             scdl_import.filename = scdl_import.filename or name
-            ScdlImport.objects.filter(pk=scdl_import.pk).update(file=scdl_import.file.name,
-                                                                filename=scdl_import.filename)
+            ScdlImport.objects.filter(pk=scdl_import.pk).update(
+                file=scdl_import.file.name, filename=scdl_import.filename
+            )
     finally:
         downloaded.path.unlink(missing_ok=True)
 
@@ -158,8 +164,11 @@ def _validate(run: JobRun, scdl_import: ScdlImport, spool) -> ReportBuilder:
         raise JobError(exc.user_message, detail=str(exc)) from exc
     if builder.rows == 0:
         message = "Le fichier ne contient aucune délibération (seulement un en-tête, ou rien)."
-        _save_report(run, scdl_import, {**builder.report(strict=scdl_import.strict, publish=True),
-                                        "status": "failed", "message": message})
+        _save_report(
+            run,
+            scdl_import,
+            {**builder.report(strict=scdl_import.strict, publish=True), "status": "failed", "message": message},
+        )
         raise JobError(message)
     return builder
 
@@ -173,7 +182,7 @@ def estimate_rows(path, fmt: str) -> int:
         while chunk := handle.read(1 << 20):
             block = tail + (chunk if fmt == "csv" else chunk.lower())
             count += block.count(needle)
-            tail = block[1 - len(needle):] if len(needle) > 1 else b""  # a key cut between two chunks
+            tail = block[1 - len(needle) :] if len(needle) > 1 else b""  # a key cut between two chunks
     return max(count - (1 if fmt == "csv" else 0), 1)
 
 
@@ -187,25 +196,35 @@ def _queue_follow_ups(scdl_import: ScdlImport, touched: list[int], with_urls: bo
 
     try:
         with transaction.atomic():  # a savepoint, so that a failure here leaves the import's transaction usable
-            job = enqueue_classification(authority=scdl_import.authority, deliberation_ids=touched,
-                                         created_by=scdl_import.created_by)
+            job = enqueue_classification(
+                authority=scdl_import.authority, deliberation_ids=touched, created_by=scdl_import.created_by
+            )
     except Exception:  # the register is imported all the same; suggestions can be asked for later
         logger.exception("Could not queue the classification of SCDL import %s", scdl_import.pk)
-        queued["notice"] = ("Les suggestions de matière n'ont pas pu être lancées : demandez-les depuis la page "
-                            "« Classement par matière ».")
+        queued["notice"] = (
+            "Les suggestions de matière n'ont pas pu être lancées : demandez-les depuis la page "
+            "« Classement par matière »."
+        )
     else:
         if job is not None:
             queued["classification_job"] = job.pk
     if settings.DELIB_FETCH_ATTACHMENTS and with_urls:
-        job = enqueue_job(authority=scdl_import.authority, kind=FETCH_JOB, created_by=scdl_import.created_by,
-                          params={"import_id": scdl_import.pk})
+        job = enqueue_job(
+            authority=scdl_import.authority,
+            kind=FETCH_JOB,
+            created_by=scdl_import.created_by,
+            params={"import_id": scdl_import.pk},
+        )
         queued["attachments_job"] = job.pk
     return queued
 
 
 def _summary(counts: dict, builder: ReportBuilder) -> str:
-    parts = [french.count(counts["created"], "délibération", "ajoutée"),
-             f"{french.count(counts['updated'], 'mise')} à jour", french.count(counts["unchanged"], "inchangée")]
+    parts = [
+        french.count(counts["created"], "délibération", "ajoutée"),
+        f"{french.count(counts['updated'], 'mise')} à jour",
+        french.count(counts["unchanged"], "inchangée"),
+    ]
     message = "Import terminé : " + ", ".join(parts) + "."
     if builder.error_rows:
         message += f" {french.count(builder.error_rows, 'ligne', 'refusée')} : voir le rapport."

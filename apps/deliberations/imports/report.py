@@ -28,10 +28,17 @@ class ReportBuilder:
         issues = list(checked.issues)
         siret = str(checked.values.get("coll_siret") or "")
         if self.siren and checked.valid and siret and not siret.startswith(self.siren):
-            issues.append(Issue(row=checked.row, column="COLL_SIRET", code="other-authority", value=siret,
-                                severity="warning",
-                                message=f"{self.row_label} {checked.row}, COLL_SIRET : ce SIRET n'est pas celui de "
-                                        f"la collectivité (SIREN {self.siren}) ; vérifiez que le fichier est le bon."))
+            issues.append(
+                Issue(
+                    row=checked.row,
+                    column="COLL_SIRET",
+                    code="other-authority",
+                    value=siret,
+                    severity="warning",
+                    message=f"{self.row_label} {checked.row}, COLL_SIRET : ce SIRET n'est pas celui de "
+                    f"la collectivité (SIREN {self.siren}) ; vérifiez que le fichier est le bon.",
+                )
+            )
         has_error = False
         for issue in issues:
             has_error |= issue.severity == "error"
@@ -50,11 +57,27 @@ class ReportBuilder:
             self.warning_count += 1
         kept = self.errors if is_error else self.warnings
         if len(kept) < MAX_REPORTED_ISSUES:
-            kept.append({"row": issue.row, "column": issue.column, "code": issue.code, "message": issue.message,
-                         "value": str(issue.value or "")[:MAX_VALUE_CHARS], "severity": issue.severity})
+            kept.append(
+                {
+                    "row": issue.row,
+                    "column": issue.column,
+                    "code": issue.code,
+                    "message": issue.message,
+                    "value": str(issue.value or "")[:MAX_VALUE_CHARS],
+                    "severity": issue.severity,
+                }
+            )
         key = (issue.column, issue.code, issue.severity)
-        total = self.totals.setdefault(key, {"column": issue.column, "code": issue.code, "severity": issue.severity,
-                                             "message": issue.message, "count": 0})
+        total = self.totals.setdefault(
+            key,
+            {
+                "column": issue.column,
+                "code": issue.code,
+                "severity": issue.severity,
+                "message": issue.message,
+                "count": 0,
+            },
+        )
         total["count"] += 1
 
     def report(self, *, strict: bool, publish: bool) -> dict:
@@ -62,11 +85,19 @@ class ReportBuilder:
         source = self.source
         totals = sorted(self.totals.values(), key=lambda t: (t["severity"] != "error", -t["count"], t["column"]))
         return {
-            "format": getattr(source, "format", ""), "encoding": getattr(source, "encoding", ""),
-            "delimiter": getattr(source, "delimiter", ""), "columns": list(getattr(source, "columns", [])),
+            "format": getattr(source, "format", ""),
+            "encoding": getattr(source, "encoding", ""),
+            "delimiter": getattr(source, "delimiter", ""),
+            "columns": list(getattr(source, "columns", [])),
             "notices": list(getattr(source, "notices", [])),
-            "rows": self.rows, "valid": self.valid, "invalid": self.error_rows,
-            "errors": self.error_count, "warnings": self.warning_count,
-            "strict": strict, "publish": publish, "issues": issues,
-            "issues_truncated": self.error_count + self.warning_count > len(issues), "issue_totals": totals,
+            "rows": self.rows,
+            "valid": self.valid,
+            "invalid": self.error_rows,
+            "errors": self.error_count,
+            "warnings": self.warning_count,
+            "strict": strict,
+            "publish": publish,
+            "issues": issues,
+            "issues_truncated": self.error_count + self.warning_count > len(issues),
+            "issue_totals": totals,
         }

@@ -30,17 +30,38 @@ def max_import_bytes() -> int:
     return settings.DELIB_IMPORT_MAX_BYTES
 
 
-def start_import(*, authority, source: str, created_by=None, file=None, filename: str = "", url: str = "",
-                 records=None, strict: bool = False, publish: bool = True) -> ScdlImport:
+def start_import(
+    *,
+    authority,
+    source: str,
+    created_by=None,
+    file=None,
+    filename: str = "",
+    url: str = "",
+    records=None,
+    strict: bool = False,
+    publish: bool = True,
+) -> ScdlImport:
     """Keep what was received (file bytes, API records as JSON, or the URL) and queue the import job."""
     content, name = _received_content(file=file, filename=filename, url=url, records=records)
-    scdl_import = ScdlImport(authority=authority, source=source, filename=name, url=url, strict=strict,
-                             created_by=created_by, report={"publish": publish, "strict": strict})
+    scdl_import = ScdlImport(
+        authority=authority,
+        source=source,
+        filename=name,
+        url=url,
+        strict=strict,
+        created_by=created_by,
+        report={"publish": publish, "strict": strict},
+    )
     if content is not None:
         scdl_import.file.save(PurePosixPath(name).name or "import.csv", content, save=False)
     scdl_import.save()
-    job = enqueue_job(authority=authority, kind=IMPORT_JOB, created_by=created_by,
-                      params={"import_id": scdl_import.pk, "publish": publish})
+    job = enqueue_job(
+        authority=authority,
+        kind=IMPORT_JOB,
+        created_by=created_by,
+        params={"import_id": scdl_import.pk, "publish": publish},
+    )
     ScdlImport.objects.filter(pk=scdl_import.pk).update(job=job)
     scdl_import.job = job
     return scdl_import
@@ -57,8 +78,10 @@ def _received_content(*, file, filename: str, url: str, records) -> tuple[File |
         name = PurePosixPath((filename or file.name or "import.csv").replace("\\", "/")).name
         extension = PurePosixPath(name.lower()).suffix
         if extension in REFUSED_EXTENSIONS:
-            raise ImportRefused(f"« {name} » n'est pas un fichier CSV ou JSON : enregistrez le tableau au format "
-                                "CSV (séparateur virgule ou point-virgule) puis déposez-le à nouveau.")
+            raise ImportRefused(
+                f"« {name} » n'est pas un fichier CSV ou JSON : enregistrez le tableau au format "
+                "CSV (séparateur virgule ou point-virgule) puis déposez-le à nouveau."
+            )
         if not file.size:
             raise ImportRefused(f"« {name} » est vide.")
         _check_size(file.size, f"« {name} »")
@@ -72,6 +95,8 @@ def _received_content(*, file, filename: str, url: str, records) -> tuple[File |
 
 def _check_size(size: int, what: str) -> None:
     if size > max_import_bytes():
-        raise ImportRefused(f"{what} pèse {french.file_size(size)} : la limite est de "
-                            f"{french.file_size(max_import_bytes())} "
-                            "par import. Découpez le fichier (par année, par exemple) et importez chaque partie.")
+        raise ImportRefused(
+            f"{what} pèse {french.file_size(size)} : la limite est de "
+            f"{french.file_size(max_import_bytes())} "
+            "par import. Découpez le fichier (par année, par exemple) et importez chaque partie."
+        )

@@ -16,8 +16,9 @@ WRITE_BATCH = 5000  # rows per UPDATE / INSERT statement
 ADVISORY_LOCK_KEY = 5_140_001
 
 
-def upsert_rows(scdl_import: ScdlImport, spool, total: int, publish: bool, progress, *,
-                progress_from: int = 0) -> tuple[dict, list[int]]:
+def upsert_rows(
+    scdl_import: ScdlImport, spool, total: int, publish: bool, progress, *, progress_from: int = 0
+) -> tuple[dict, list[int]]:
     """Create or update by (authority, delib_id), in batches; unchanged rows are not written at all.
 
     Plain SQL over one JSON parameter per batch (json_to_recordset), because the ORM's bulk_create and
@@ -30,10 +31,12 @@ def upsert_rows(scdl_import: ScdlImport, spool, total: int, publish: bool, progr
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ADVISORY_LOCK_KEY, scdl_import.authority_id])
         writer, done = SqlWriter(scdl_import, publish), 0
         while batch := list(itertools.islice(spool, WRITE_BATCH)):
-            progress(progress_from + (99 - progress_from) * done // max(total, 1),
-                     f"Enregistrement dans le registre : {french.number(done)} sur "
-                     f"{french.count(total, 'délibération')}…" if done else
-                     f"Enregistrement de {french.count(total, 'délibération')} dans le registre…")
+            progress(
+                progress_from + (99 - progress_from) * done // max(total, 1),
+                f"Enregistrement dans le registre : {french.number(done)} sur {french.count(total, 'délibération')}…"
+                if done
+                else f"Enregistrement de {french.count(total, 'délibération')} dans le registre…",
+            )
             payload = "[" + ",".join(batch) + "]"
             cursor.execute(writer.update_sql, [payload, *writer.update_params])
             updated = [pk for (pk,) in cursor.fetchall()]
@@ -58,8 +61,12 @@ class SqlWriter:
         names = ", ".join(quote(field.column) for field in scdl)
         typed = ", ".join(f"{quote(field.column)} {field.db_type(connection)}" for field in scdl)
         incoming = f"WITH incoming AS (SELECT * FROM json_to_recordset(%s::json) AS i({typed}))"
-        own = {"authority": scdl_import.authority_id, "origin": Deliberation.Origin.IMPORT, "published": publish,
-               "last_import": scdl_import.pk}
+        own = {
+            "authority": scdl_import.authority_id,
+            "origin": Deliberation.Origin.IMPORT,
+            "published": publish,
+            "last_import": scdl_import.pk,
+        }
         others = [f for f in meta.concrete_fields if not (f.primary_key or f.generated or f.name in FIELDS)]
         self.insert_params = []
         for field in others:
@@ -71,7 +78,8 @@ class SqlWriter:
         self.insert_sql = (
             f"{incoming} INSERT INTO {table} ({names}, {', '.join(quote(f.column) for f in others)}) "
             f"SELECT i.*, {', '.join(f'%s::{f.db_type(connection)}' for f in others)} FROM incoming i WHERE NOT EXISTS "
-            f"(SELECT 1 FROM {table} d WHERE d.authority_id = %s AND d.delib_id = i.delib_id) RETURNING id")
+            f"(SELECT 1 FROM {table} d WHERE d.authority_id = %s AND d.delib_id = i.delib_id) RETURNING id"
+        )
         self.insert_params.append(scdl_import.authority_id)
         assignments = ", ".join(f"{quote(f.column)} = i.{quote(f.column)}" for f in scdl)
         self.update_sql = (
@@ -81,6 +89,13 @@ class SqlWriter:
             "embedding = CASE WHEN d.objet = i.objet THEN d.embedding END "
             f"FROM incoming i WHERE d.authority_id = %s AND d.delib_id = i.delib_id AND (d.published <> %s OR "
             f"({', '.join('d.' + quote(f.column) for f in scdl)}) IS DISTINCT FROM "
-            f"({', '.join('i.' + quote(f.column) for f in scdl)})) RETURNING d.id")
-        self.update_params = [Deliberation.Origin.IMPORT, publish, scdl_import.pk, timezone.now(),
-                              scdl_import.authority_id, publish]
+            f"({', '.join('i.' + quote(f.column) for f in scdl)})) RETURNING d.id"
+        )
+        self.update_params = [
+            Deliberation.Origin.IMPORT,
+            publish,
+            scdl_import.pk,
+            timezone.now(),
+            scdl_import.authority_id,
+            publish,
+        ]

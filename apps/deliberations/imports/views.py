@@ -20,23 +20,37 @@ DELIMITER_LABELS = {",": "virgule", ";": "point-virgule", "\t": "tabulation"}
 
 class ImportForm(forms.Form):
     file = forms.FileField(
-        label="Fichier SCDL", required=False,
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.json,.txt,text/csv,application/json"}))
-    url = forms.URLField(label="ou adresse web du fichier", required=False, max_length=1000, assume_scheme="https",
-                         widget=forms.URLInput(attrs={"placeholder": "https://data.exemple.fr/deliberations.csv"}),
-                         help_text="Lien direct vers le fichier CSV ou JSON (pas la page qui le présente).")
-    strict = forms.BooleanField(label="Mode strict : tout ou rien", required=False,
-                                help_text="Si une ligne est en erreur, aucune délibération n'est importée.")
-    publish = forms.BooleanField(label="Publier dans le registre public", required=False, initial=True,
-                                 help_text="Les délibérations importées apparaissent dans le registre public et "
-                                           "l'export SCDL.")
+        label="Fichier SCDL",
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.json,.txt,text/csv,application/json"}),
+    )
+    url = forms.URLField(
+        label="ou adresse web du fichier",
+        required=False,
+        max_length=1000,
+        assume_scheme="https",
+        widget=forms.URLInput(attrs={"placeholder": "https://data.exemple.fr/deliberations.csv"}),
+        help_text="Lien direct vers le fichier CSV ou JSON (pas la page qui le présente).",
+    )
+    strict = forms.BooleanField(
+        label="Mode strict : tout ou rien",
+        required=False,
+        help_text="Si une ligne est en erreur, aucune délibération n'est importée.",
+    )
+    publish = forms.BooleanField(
+        label="Publier dans le registre public",
+        required=False,
+        initial=True,
+        help_text="Les délibérations importées apparaissent dans le registre public et l'export SCDL.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         limit = max_import_bytes() // (1024 * 1024)
         self.fields["file"].help_text = (
             "Tableau au schéma SCDL « Délibérations » : CSV (séparateur virgule, point-virgule ou tabulation ; "
-            f"UTF-8 ou Windows-1252) ou JSON (liste d'enregistrements). {limit} Mo au plus.")
+            f"UTF-8 ou Windows-1252) ou JSON (liste d'enregistrements). {limit} Mo au plus."
+        )
 
     def clean(self):
         data = super().clean()
@@ -64,10 +78,15 @@ def import_new(request):
         upload = data.get("file")
         try:
             scdl_import = start_import(
-                authority=request.authority, created_by=request.user,
+                authority=request.authority,
+                created_by=request.user,
                 source=ScdlImport.Source.UPLOAD if upload else ScdlImport.Source.URL,
-                file=upload, filename=upload.name if upload else "", url=data.get("url") or "",
-                strict=data["strict"], publish=data["publish"])
+                file=upload,
+                filename=upload.name if upload else "",
+                url=data.get("url") or "",
+                strict=data["strict"],
+                publish=data["publish"],
+            )
         except ImportRefused as exc:
             form.add_error("file" if upload else "url", exc.user_message)
         else:
@@ -97,7 +116,10 @@ def report_context(scdl_import: ScdlImport, params) -> dict:
     page = Paginator([{**i, "problem": _problem(i)} for i in issues], ISSUES_PER_PAGE).get_page(params.get("page"))
     active = bool(scdl_import.job and scdl_import.job.is_active)
     return {
-        "report": report, "issues_page": page, "severity_filter": severity_filter, "active": active,
+        "report": report,
+        "issues_page": page,
+        "severity_filter": severity_filter,
+        "active": active,
         "finished": not active and report.get("status") in ("imported", "rejected", "failed"),
         "imported_total": (report.get("created") or 0) + (report.get("updated") or 0),
         "encoding_label": ENCODING_NAMES.get(report.get("encoding"), str(report.get("encoding", "")).upper()),

@@ -23,8 +23,10 @@ class StartSerializer(serializers.Serializer):
 
 
 class ProposalSerializer(serializers.Serializer):
-    id = serializers.CharField(help_text="Identifiant stable de la proposition : à utiliser pour valider ou écarter "
-                                         "(une nouvelle extraction ne le réattribue jamais à une autre).")
+    id = serializers.CharField(
+        help_text="Identifiant stable de la proposition : à utiliser pour valider ou écarter "
+        "(une nouvelle extraction ne le réattribue jamais à une autre)."
+    )
     status = serializers.ChoiceField(choices=["pending", "accepted", "rejected"])
     objet = serializers.CharField()
     decision = serializers.CharField(allow_blank=True)
@@ -66,27 +68,63 @@ class CreatedDeliberationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Deliberation
-        fields = ["id", "delib_id", "delib_date", "objet", "decision", "matiere_code", "matiere_nom",
-                  "matiere_confirmed", "vote_effectif", "vote_reel", "vote_pour", "vote_contre", "vote_abstention",
-                  "published", "origin", "session", "abilities"]
+        fields = [
+            "id",
+            "delib_id",
+            "delib_date",
+            "objet",
+            "decision",
+            "matiere_code",
+            "matiere_nom",
+            "matiere_confirmed",
+            "vote_effectif",
+            "vote_reel",
+            "vote_pour",
+            "vote_contre",
+            "vote_abstention",
+            "published",
+            "origin",
+            "session",
+            "abilities",
+        ]
         read_only_fields = fields
 
 
-SessionProposals = inline_serializer("MinutesSessionProposals", {
-    "session": inline_serializer("MinutesSession", {
-        "id": serializers.IntegerField(), "date": serializers.DateField(), "title": serializers.CharField(),
-        "minutes": serializers.IntegerField(allow_null=True)}),
-    "job": JobSerializer(allow_null=True),
-    "proposals": ProposalSerializer(many=True),
-})
+SessionProposals = inline_serializer(
+    "MinutesSessionProposals",
+    {
+        "session": inline_serializer(
+            "MinutesSession",
+            {
+                "id": serializers.IntegerField(),
+                "date": serializers.DateField(),
+                "title": serializers.CharField(),
+                "minutes": serializers.IntegerField(allow_null=True),
+            },
+        ),
+        "job": JobSerializer(allow_null=True),
+        "proposals": ProposalSerializer(many=True),
+    },
+)
 Started = inline_serializer("MinutesExtractionStarted", {"job": JobSerializer(), "session": serializers.IntegerField()})
-NotFound = inline_serializer("MinutesNotFound", {"detail": serializers.CharField(),
-                                                 "errors": serializers.DictField(required=False)})
+NotFound = inline_serializer(
+    "MinutesNotFound", {"detail": serializers.CharField(), "errors": serializers.DictField(required=False)}
+)
 
 
 def _proposals(session: Session) -> list[dict]:
-    defaults = {"delib_id": "", "number": "", "page": None, "excerpt": "", "notes": [], "source": "règles",
-                "votes_derived": False, "matiere_suggestion": None, "deliberation_id": None, "decision": ""}
+    defaults = {
+        "delib_id": "",
+        "number": "",
+        "page": None,
+        "excerpt": "",
+        "notes": [],
+        "source": "règles",
+        "votes_derived": False,
+        "matiere_suggestion": None,
+        "deliberation_id": None,
+        "decision": "",
+    }
     return [defaults | proposal for proposal in session.proposals or []]
 
 
@@ -108,12 +146,16 @@ class MinutesExtractionView(APIView):
         document = get_object_or_404(Document.objects.defer("pages"), pk=given.validated_data["document"])
         try:
             session, job = start_extraction(
-                authority=request.authority, document=document,
-                created_by=request.user if request.user.is_authenticated else None)
+                authority=request.authority,
+                document=document,
+                created_by=request.user if request.user.is_authenticated else None,
+            )
         except MinutesError as exc:
             return _refused(exc)
-        return Response({"job": JobSerializer(job, context={"request": request}).data, "session": session.pk},
-                        status=status.HTTP_202_ACCEPTED)
+        return Response(
+            {"job": JobSerializer(job, context={"request": request}).data, "session": session.pk},
+            status=status.HTTP_202_ACCEPTED,
+        )
 
 
 class SessionProposalsView(APIView):
@@ -124,10 +166,18 @@ class SessionProposalsView(APIView):
         """A session's proposals and the state of its latest extraction."""
         session = get_object_or_404(Session, pk=pk)
         job = latest_job(session)
-        return Response({
-            "session": {"id": session.pk, "date": session.date, "title": str(session), "minutes": session.minutes_id},
-            "job": JobSerializer(job, context={"request": request}).data if job else None,
-            "proposals": ProposalSerializer(_proposals(session), many=True).data})
+        return Response(
+            {
+                "session": {
+                    "id": session.pk,
+                    "date": session.date,
+                    "title": str(session),
+                    "minutes": session.minutes_id,
+                },
+                "job": JobSerializer(job, context={"request": request}).data if job else None,
+                "proposals": ProposalSerializer(_proposals(session), many=True).data,
+            }
+        )
 
 
 class ProposalAcceptView(APIView):
@@ -144,8 +194,10 @@ class ProposalAcceptView(APIView):
             deliberation = accept_proposal(session=session, proposal_id=proposal_id, values=values.validated_data)
         except MinutesError as exc:
             return _refused(exc)
-        return Response(CreatedDeliberationSerializer(deliberation, context={"request": request}).data,
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            CreatedDeliberationSerializer(deliberation, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class ProposalRejectView(APIView):
@@ -167,8 +219,14 @@ class ProposalRejectView(APIView):
 urlpatterns = [
     path("deliberations/minutes/", MinutesExtractionView.as_view(), name="deliberation-minutes"),
     path("deliberations/sessions/<int:pk>/proposals/", SessionProposalsView.as_view(), name="deliberation-proposals"),
-    path("deliberations/sessions/<int:pk>/proposals/<slug:proposal_id>/accept/", ProposalAcceptView.as_view(),
-         name="deliberation-proposal-accept"),
-    path("deliberations/sessions/<int:pk>/proposals/<slug:proposal_id>/reject/", ProposalRejectView.as_view(),
-         name="deliberation-proposal-reject"),
+    path(
+        "deliberations/sessions/<int:pk>/proposals/<slug:proposal_id>/accept/",
+        ProposalAcceptView.as_view(),
+        name="deliberation-proposal-accept",
+    ),
+    path(
+        "deliberations/sessions/<int:pk>/proposals/<slug:proposal_id>/reject/",
+        ProposalRejectView.as_view(),
+        name="deliberation-proposal-reject",
+    ),
 ]

@@ -8,24 +8,30 @@ from .text import MONTHS, NUMBER_WORDS, Attendance, Text, count_names
 
 # --- session date and attendance -------------------------------------------------------------------
 
-_DATE = re.compile(r"\b(\d{1,2})(?:er)?\s+(" + "|".join(MONTHS) + r")\s+(\d{4})\b"
-                   r"|\b(\d{1,2})[/.](\d{1,2})[/.](\d{4})\b")
-_SESSION_CUE = re.compile(r"seance|reunion|conseil municipal|conseil communautaire|cr du conseil|c-r du conseil|"
-                          r"lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche")
-_OTHER_DATE_CUE = re.compile(r"compte.?rendu|comptes.?rendus|convocation|affichage|precedente|transmis|recu|"
-                             r"deliberation")
+_DATE = re.compile(
+    r"\b(\d{1,2})(?:er)?\s+(" + "|".join(MONTHS) + r")\s+(\d{4})\b"
+    r"|\b(\d{1,2})[/.](\d{1,2})[/.](\d{4})\b"
+)
+_SESSION_CUE = re.compile(
+    r"seance|reunion|conseil municipal|conseil communautaire|cr du conseil|c-r du conseil|"
+    r"lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche"
+)
+_OTHER_DATE_CUE = re.compile(
+    r"compte.?rendu|comptes.?rendus|convocation|affichage|precedente|transmis|recu|"
+    r"deliberation"
+)
 
 
 def session_date(text: Text, *, until: int = 8000) -> date | None:
     """The meeting's date: a date near « séance / réunion / conseil municipal » in the opening (before the
     first decision), not the date of the notice, of the posting or of a meeting the minutes refer to."""
     best, best_score = None, 0
-    head = text.folded[:min(until, 8000)]
+    head = text.folded[: min(until, 8000)]
     for match in _DATE.finditer(head):
         found = _as_date(match)
         if found is None:
             continue
-        before = head[max(0, match.start() - 45):match.start()]
+        before = head[max(0, match.start() - 45) : match.start()]
         score = 3 if _SESSION_CUE.search(before) else 1
         score -= 5 if _OTHER_DATE_CUE.search(before) else 0
         score -= match.start() / 8000  # earlier is likelier
@@ -100,16 +106,18 @@ def _per_question(preamble: str, found: Attendance) -> dict[int, int]:
     """Voters item by item when the list of those present says « (à partir de la question n°14) » or a
     proxy says « jusqu'à la question n°13 » / « pour la question n°1 ». Kept only when it agrees with the
     header's count at the opening or at the close of the meeting."""
-    listing = re.search(r"etaient\s+presents?\s*:(.+?)(?:conseillers\s+municipaux|\n\s*pouvoirs?\b|secretaire)",
-                        preamble, re.S)
+    listing = re.search(
+        r"etaient\s+presents?\s*:(.+?)(?:conseillers\s+municipaux|\n\s*pouvoirs?\b|secretaire)", preamble, re.S
+    )
     proxies = [line for line in preamble.splitlines() if _PROXY.search(line)]
     arrivals = [int(m.group(1)) for m in _ARRIVAL.finditer(listing.group(1))] if listing else []
     bounded = [line for line in proxies if re.search(r"jusqu.{0,3}a\s+la\s+|pour\s+la\s+" + _QUESTION, line)]
     if not listing or not (arrivals or bounded) or found.votants is None:
         return {}
     present = count_names(_ROLES.sub(",", listing.group(1)))
-    counts = {q: present - sum(q < x for x in arrivals) + sum(_proxy_valid(line, q) for line in proxies)
-              for q in range(1, 61)}
+    counts = {
+        q: present - sum(q < x for x in arrivals) + sum(_proxy_valid(line, q) for line in proxies) for q in range(1, 61)
+    }
     return counts if found.votants in (counts[1], counts[60]) else {}
 
 
@@ -125,19 +133,27 @@ def _proxy_valid(line: str, question: int) -> bool:
 
 def _table_counts(preamble: str) -> dict:
     """Avranches' header table, linearised by PDF extraction: the labels first, then their numbers."""
-    labels = [(m.start(), key) for key, pattern in (("exercice", r"en\s+exercice"), ("presents", r"en\s+seance"),
-                                                     ("pouvoirs", r"^\s*pouvoirs\s*:"))
-              for m in [re.search(pattern, preamble, re.M)] if m]
+    labels = [
+        (m.start(), key)
+        for key, pattern in (
+            ("exercice", r"en\s+exercice"),
+            ("presents", r"en\s+seance"),
+            ("pouvoirs", r"^\s*pouvoirs\s*:"),
+        )
+        for m in [re.search(pattern, preamble, re.M)]
+        if m
+    ]
     if len(labels) < 2:
         return {}
     labels.sort()
-    numbers = [int(n) for n in re.findall(r"^\s*(\d{1,3})\s*$", preamble[labels[-1][0]:labels[-1][0] + 500], re.M)]
+    numbers = [int(n) for n in re.findall(r"^\s*(\d{1,3})\s*$", preamble[labels[-1][0] : labels[-1][0] + 500], re.M)]
     return {key: number for (_, key), number in zip(labels, numbers, strict=False)}
 
 
 def _number_near(preamble: str, label: str) -> int | None:
-    match = (re.search(rf"(?:{label})\s*:?\s*(\d{{1,3}})\b(?![/.,]\d)", preamble)
-             or re.search(rf"\b(\d{{1,3}})\s+(?:conseillers\s+|membres\s+|elus\s+)?(?:{label})", preamble))
+    match = re.search(rf"(?:{label})\s*:?\s*(\d{{1,3}})\b(?![/.,]\d)", preamble) or re.search(
+        rf"\b(\d{{1,3}})\s+(?:conseillers\s+|membres\s+|elus\s+)?(?:{label})", preamble
+    )
     return int(match.group(1)) if match else None
 
 
@@ -153,4 +169,3 @@ def _listed_presents(preamble: str) -> int | None:
         return None
     names = [p for p in match.group(1).split(",") if re.search(r"[a-z]{2,}", p)]
     return len(names) if 2 <= len(names) <= 80 else None
-

@@ -60,6 +60,7 @@ def extract(pages, *, authority=None, progress=None) -> Extraction:
 
 # --- starting an extraction -----------------------------------------------------------------------
 
+
 def session_title(day: date) -> str:
     return f"Conseil municipal du {date_format(day, 'j F Y')}"
 
@@ -74,10 +75,18 @@ def start_extraction(*, authority, document: Document, created_by=None) -> tuple
         session = Session.objects.filter(minutes=document).order_by("pk").first()
         if session is None:
             day = rules.session_date(rules.assemble(document.pages or [])) or document.date
-            session = Session.objects.create(authority=authority, minutes=document, date=day or timezone.localdate(),
-                                             title=session_title(day) if day else document.title[:300])
-        job = enqueue_job(authority=authority, kind=JOB_KIND, created_by=created_by,
-                          params={"document_id": document.pk, "session_id": session.pk})
+            session = Session.objects.create(
+                authority=authority,
+                minutes=document,
+                date=day or timezone.localdate(),
+                title=session_title(day) if day else document.title[:300],
+            )
+        job = enqueue_job(
+            authority=authority,
+            kind=JOB_KIND,
+            created_by=created_by,
+            params={"document_id": document.pk, "session_id": session.pk},
+        )
     return session, job
 
 

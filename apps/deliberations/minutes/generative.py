@@ -21,22 +21,40 @@ MAX_TOKENS = 2_500
 AUDIT_OUTPUT_CHARS = 20_000  # the JSON answers kept in the audit log
 MATCH_SIMILARITY = 0.5  # objets this close (word overlap) are the same deliberation
 VOTE_FIELDS = ("vote_pour", "vote_contre", "vote_abstention", "vote_reel")
-DECISIONS = (("unanimi", "Adoptée à l'unanimité"), ("retir", "Retirée de l'ordre du jour"), ("rejet", "Rejetée"),
-             ("refus", "Rejetée"), ("acte", "Prend acte"), ("ajourn", "Ajournée"), ("adopt", "Adoptée"),
-             ("approuv", "Adoptée"))
+DECISIONS = (
+    ("unanimi", "Adoptée à l'unanimité"),
+    ("retir", "Retirée de l'ordre du jour"),
+    ("rejet", "Rejetée"),
+    ("refus", "Rejetée"),
+    ("acte", "Prend acte"),
+    ("ajourn", "Ajournée"),
+    ("adopt", "Adoptée"),
+    ("approuv", "Adoptée"),
+)
 _COUNT = {"type": ["integer", "null"], "minimum": 0}
 SCHEMA = {
     "type": "object",
-    "properties": {"deliberations": {"type": "array", "items": {
-        "type": "object",
-        "properties": {"objet": {"type": "string"}, "decision": {"type": "string"}, "citation": {"type": "string"},
-                       **{name: _COUNT for name in VOTE_FIELDS}},
-        "required": ["objet", "decision"]}}},
+    "properties": {
+        "deliberations": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "objet": {"type": "string"},
+                    "decision": {"type": "string"},
+                    "citation": {"type": "string"},
+                    **{name: _COUNT for name in VOTE_FIELDS},
+                },
+                "required": ["objet", "decision"],
+            },
+        }
+    },
     "required": ["deliberations"],
 }
 MSG_UNAVAILABLE = "Le service d'IA n'a pas pu lire le document ; les propositions viennent des règles seules."
-MSG_INVALID = ("La réponse du modèle n'était pas un JSON exploitable{part} ; les propositions viennent des règles "
-               "seules{scope}.")
+MSG_INVALID = (
+    "La réponse du modèle n'était pas un JSON exploitable{part} ; les propositions viennent des règles seules{scope}."
+)
 
 
 @dataclass
@@ -61,8 +79,11 @@ def read_with_model(text: Text, *, authority, progress=None) -> ModelReading:
         failure = _read_parts(reading, text, parts, record, progress=progress)
     finally:
         # A part the model could not read is noted, but what it read stays a success.
-        record.finish(output="\n\n".join(reading.answers)[:AUDIT_OUTPUT_CHARS], error=failure,
-                      outcome=Generation.Outcome.DONE if reading.answers else None)
+        record.finish(
+            output="\n\n".join(reading.answers)[:AUDIT_OUTPUT_CHARS],
+            error=failure,
+            outcome=Generation.Outcome.DONE if reading.answers else None,
+        )
     return reading
 
 
@@ -73,8 +94,16 @@ def _read_parts(reading: ModelReading, text: Text, parts, record: Record, *, pro
             progress(number, len(parts))
         try:
             context = {"text": chunk, "part": number, "parts": len(parts)}
-            reply = governed_call(record.authority, TASK, TEMPLATE, context, record=record, schema=SCHEMA,
-                                  max_tokens=MAX_TOKENS, temperature=0.0)
+            reply = governed_call(
+                record.authority,
+                TASK,
+                TEMPLATE,
+                context,
+                record=record,
+                schema=SCHEMA,
+                max_tokens=MAX_TOKENS,
+                temperature=0.0,
+            )
         except QuotaExceeded as exc:
             reading.notices.append(f"{exc.user_message} Les propositions viennent des règles seules.")
             return exc.user_message
@@ -145,10 +174,17 @@ def checked(item: dict, text: Text, start: int, chunk: str) -> Proposal | None:
     if offset is None:
         offset = _find(text, objet, start, start + len(chunk))
         notes.append("Citation du modèle introuvable dans le texte : vérifiez cette proposition.")
-    return Proposal(objet=objet, decision=_decision(str(item.get("decision") or ""), counts), excerpt=citation,
-                    confidence=0.5 if offset is not None and citation else 0.3,
-                    page=text.page_at(offset if offset is not None else start), notes=notes, source="modèle",
-                    offset=offset if offset is not None else start, **counts)
+    return Proposal(
+        objet=objet,
+        decision=_decision(str(item.get("decision") or ""), counts),
+        excerpt=citation,
+        confidence=0.5 if offset is not None and citation else 0.3,
+        page=text.page_at(offset if offset is not None else start),
+        notes=notes,
+        source="modèle",
+        offset=offset if offset is not None else start,
+        **counts,
+    )
 
 
 def _find(text: Text, quote: str, start: int, end: int) -> int | None:
@@ -172,6 +208,7 @@ def _decision(answer: str, counts: dict) -> str:
 
 def similarity(first: str, second: str) -> float:
     """Share of the shorter objet's words found in the other (accents, case and small words aside)."""
+
     def words(text):
         return {w[:8] for w in re.findall(r"[a-z0-9]{3,}", fold(text))}
 
@@ -183,8 +220,11 @@ def merge(rules: list[Proposal], model: list[Proposal]) -> list[Proposal]:
     """Rules' proposals enriched by the model's; what only the model saw is added, flagged as such."""
     merged, taken = list(rules), set()
     for found in model:
-        candidates = [(similarity(found.objet, p.objet) - abs(found.offset - p.offset) / 1e6, i)
-                      for i, p in enumerate(rules) if i not in taken]
+        candidates = [
+            (similarity(found.objet, p.objet) - abs(found.offset - p.offset) / 1e6, i)
+            for i, p in enumerate(rules)
+            if i not in taken
+        ]
         score, index = max(candidates, default=(0.0, -1))
         if score < MATCH_SIMILARITY:
             merged.append(found)

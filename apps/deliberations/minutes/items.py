@@ -37,8 +37,10 @@ def find_items(text: Text, decisions: list) -> list[Item]:
         matches = [m for m in pattern.finditer(text.folded) if len(re.findall(r"[a-z]", m.group(0))) >= 3]
         if len(matches) < 2 and family not in ("dotted", "objet", "deliberation"):
             continue
-        items = [_item(text, family, m, matches[i + 1].start() if i + 1 < len(matches) else len(text.folded))
-                 for i, m in enumerate(matches)]
+        items = [
+            _item(text, family, m, matches[i + 1].start() if i + 1 < len(matches) else len(text.folded))
+            for i, m in enumerate(matches)
+        ]
         score = sum(1 for item in items if any(item.start <= d.start < item.end for d in decisions))
         if score > best_score:
             best, best_score = items, score
@@ -46,10 +48,15 @@ def find_items(text: Text, decisions: list) -> list[Item]:
 
 
 def _item(text: Text, family: str, match: re.Match, end: int) -> Item:
-    number = match.group(1).replace("l", "1").replace("i", "1").replace("o", "0") if family == "question" \
-        else match.group(1).upper() if family == "roman" else match.group(1)
+    number = (
+        match.group(1).replace("l", "1").replace("i", "1").replace("o", "0")
+        if family == "question"
+        else match.group(1).upper()
+        if family == "roman"
+        else match.group(1)
+    )
     lines, position = [], match.start(2)
-    first = text.raw[match.start(2):match.end(2)].strip()
+    first = text.raw[match.start(2) : match.end(2)].strip()
     if family == "dotted" and re.fullmatch(r"(?i)(bis|ter)?\s*", first):
         number, first = f"{number} {first.lower()}".strip(), ""
     if first:
@@ -94,6 +101,9 @@ def _continues_title(line: str, folded_line: str, lines: list[str], family: str,
     unfinished = bool(_DANGLING.search(fold(lines[-1])) or re.search(r"[\d–-]\s*$", lines[-1]))
     if family in ("dotted", "question"):
         previous = [c for c in lines[-1] if c.isalpha()]
-        return upper and sum(c.isupper() for c in previous) > 0.85 * len(previous) and (
-            blanks == 0 or unfinished or bool(_CONNECTOR.match(folded_line)))
+        return (
+            upper
+            and sum(c.isupper() for c in previous) > 0.85 * len(previous)
+            and (blanks == 0 or unfinished or bool(_CONNECTOR.match(folded_line)))
+        )
     return blanks == 0 and unfinished and len(line) < 120

@@ -42,29 +42,44 @@ def extract_minutes(run: JobRun) -> dict:
             raise JobError(NOT_INDEXED)
         authority, pages = document.authority, document.pages
     run.progress(10, "Lecture du procès-verbal…")
-    extraction = extract(pages, authority=authority,
-                         progress=lambda n, total: run.progress(15 + 50 * (n - 1) // total,
-                                                                f"Lecture par le modèle : partie {n} sur {total}"))
+    extraction = extract(
+        pages,
+        authority=authority,
+        progress=lambda n, total: run.progress(
+            15 + 50 * (n - 1) // total, f"Lecture par le modèle : partie {n} sur {total}"
+        ),
+    )
     run.progress(70, "Suggestion des matières…")
-    fresh = [{"id": new_proposal_id()} | proposal.as_dict() | {"status": Status.PENDING, "deliberation_id": None,
-                                                              "delib_id": "", "matiere_suggestion": suggestion}
-             for proposal, suggestion in _with_matieres(extraction.proposals, authority.pk)]
+    fresh = [
+        {"id": new_proposal_id()}
+        | proposal.as_dict()
+        | {"status": Status.PENDING, "deliberation_id": None, "delib_id": "", "matiere_suggestion": suggestion}
+        for proposal, suggestion in _with_matieres(extraction.proposals, authority.pk)
+    ]
     with run.tenant(), transaction.atomic():
         session = _session_for(run.params.get("session_id"), document, extraction.session_date)
         session.proposals = _replace_pending(session.proposals or [], fresh, session.date)
         session.save(update_fields=["proposals", "date", "title"])
     pending = sum(1 for p in session.proposals if p["status"] == Status.PENDING)
     message = f"{pending} délibération(s) proposée(s) ({extraction.mode})."
-    return {"session_id": session.pk, "proposals": pending, "mode": extraction.mode, "notices": extraction.notices,
-            "message": " ".join([message, *extraction.notices])[:480]}
+    return {
+        "session_id": session.pk,
+        "proposals": pending,
+        "mode": extraction.mode,
+        "notices": extraction.notices,
+        "message": " ".join([message, *extraction.notices])[:480],
+    }
 
 
 def _session_for(session_id, document: Document, found_date: date | None) -> Session:
     session = Session.objects.select_for_update().filter(pk=session_id).first() if session_id else None
     session = session or Session.objects.select_for_update().filter(minutes=document).order_by("pk").first()
     if session is None:
-        session = Session(authority_id=document.authority_id, minutes=document, date=found_date or document.date
-                          or timezone.localdate())
+        session = Session(
+            authority_id=document.authority_id,
+            minutes=document,
+            date=found_date or document.date or timezone.localdate(),
+        )
     if found_date and not any(p.get("status") == Status.ACCEPTED for p in session.proposals or []):
         session.date = found_date  # once a deliberation is dated from it, the session's date stays
     session.title = session_title(session.date) if found_date else session.title or document.title[:300]
@@ -86,8 +101,11 @@ def _with_matieres(proposals: list[Proposal], authority_id: int) -> list[tuple[P
         suggestion = None
         if available and time.monotonic() < deadline:
             try:
-                suggestion = _first_suggestion(suggest_matieres(
-                    authority_id=authority_id, objet=proposal.objet, text=proposal.excerpt, use_model=False))
+                suggestion = _first_suggestion(
+                    suggest_matieres(
+                        authority_id=authority_id, objet=proposal.objet, text=proposal.excerpt, use_model=False
+                    )
+                )
             except RoutingError:  # a suggestion is a convenience: never lose the extraction for it
                 logger.warning("Matière suggestion unavailable for minutes proposals", exc_info=True)
                 available = False
@@ -101,8 +119,11 @@ def _first_suggestion(suggestions: list[dict]) -> dict | None:
         code = str(item.get("code") or "")
         if code and nomenclature.get(code):
             score = item.get("score")
-            return {"code": code, "label": nomenclature.label_path(code),
-                    "score": round(float(score), 3) if score is not None else None}
+            return {
+                "code": code,
+                "label": nomenclature.label_path(code),
+                "score": round(float(score), 3) if score is not None else None,
+            }
     return None
 
 
@@ -127,4 +148,5 @@ def _replace_pending(existing: list[dict], fresh: list[dict], day: date) -> list
 def _same(first: dict, second: dict) -> bool:
     return first.get("offset") == second.get("offset") or (
         generative.similarity(first.get("objet", ""), second.get("objet", "")) >= 0.9
-        and first.get("excerpt") == second.get("excerpt"))
+        and first.get("excerpt") == second.get("excerpt")
+    )

@@ -23,8 +23,9 @@ def proposal_by_id(session: Session, proposal_id: str) -> dict:
     for proposal in session.proposals or []:
         if proposal.get("id") == proposal_id:
             return proposal
-    raise ProposalNotFound("Cette proposition n'existe plus (l'extraction a peut-être été relancée) : rechargez la "
-                           "page.")
+    raise ProposalNotFound(
+        "Cette proposition n'existe plus (l'extraction a peut-être été relancée) : rechargez la page."
+    )
 
 
 def accept_proposal(*, session: Session, proposal_id: str, values: dict | None = None) -> Deliberation:
@@ -44,9 +45,14 @@ def accept_proposal(*, session: Session, proposal_id: str, values: dict | None =
         except IntegrityError:
             taken = f"L'identifiant « {fields['delib_id']} » est déjà pris : choisissez-en un autre."
             raise MinutesError("Une délibération porte déjà cet identifiant.", {"delib_id": taken}) from None
-        proposal.update(status=Status.ACCEPTED, deliberation_id=deliberation.pk, objet=fields["objet"],
-                        delib_id=fields["delib_id"], decision=fields["decision"],
-                        **{name: fields[name] for name in VOTE_FIELDS})
+        proposal.update(
+            status=Status.ACCEPTED,
+            deliberation_id=deliberation.pk,
+            objet=fields["objet"],
+            delib_id=fields["delib_id"],
+            decision=fields["decision"],
+            **{name: fields[name] for name in VOTE_FIELDS},
+        )
         Session.objects.filter(pk=session.pk).update(proposals=session.proposals)
     return deliberation
 
@@ -65,8 +71,9 @@ def reject_proposal(*, session: Session, proposal_id: str) -> dict:
 def _deliberation_fields(session: Session, proposal: dict, values: dict) -> dict:
     """The Deliberation's fields from the proposal and the agent's values, checked (MinutesError)."""
     data = {key: proposal.get(key) for key in ("objet", "delib_id", "decision", *VOTE_FIELDS)}
-    data |= {key: value for key, value in values.items()
-             if key in (*data, "delib_date", "matiere_code", "matiere_confirmed")}
+    data |= {
+        key: value for key, value in values.items() if key in (*data, "delib_date", "matiere_code", "matiere_confirmed")
+    }
     errors = {}
     objet, delib_id = squash_text(data.get("objet")), squash_text(data.get("delib_id"))
     if not objet:
@@ -85,12 +92,23 @@ def _deliberation_fields(session: Session, proposal: dict, values: dict) -> dict
     suggestion = proposal.get("matiere_suggestion") or {}
     # The routing's suggestion, kept as is, stays a suggestion: the agent confirms it (here or later).
     confirmed = bool(code) and (code != suggestion.get("code") or bool(data.get("matiere_confirmed")))
-    return {"objet": objet, "delib_id": delib_id, "delib_date": data.get("delib_date") or session.date,
-            "decision": squash_text(data.get("decision"))[:200], "coll_nom": session.authority.name[:300],
-            "coll_siret": authority_siret(session.authority), "session": session, "origin": Deliberation.Origin.MINUTES,
-            "published": False, "matiere_code": code, "matiere_nom": nomenclature.label_path(code) if code else "",
-            "matiere_confirmed": confirmed, "matiere_suggestions": [] if confirmed or not suggestion else [suggestion],
-            "text": proposal.get("excerpt") or "", **votes}
+    return {
+        "objet": objet,
+        "delib_id": delib_id,
+        "delib_date": data.get("delib_date") or session.date,
+        "decision": squash_text(data.get("decision"))[:200],
+        "coll_nom": session.authority.name[:300],
+        "coll_siret": authority_siret(session.authority),
+        "session": session,
+        "origin": Deliberation.Origin.MINUTES,
+        "published": False,
+        "matiere_code": code,
+        "matiere_nom": nomenclature.label_path(code) if code else "",
+        "matiere_confirmed": confirmed,
+        "matiere_suggestions": [] if confirmed or not suggestion else [suggestion],
+        "text": proposal.get("excerpt") or "",
+        **votes,
+    }
 
 
 def _vote_errors(votes: dict) -> dict:

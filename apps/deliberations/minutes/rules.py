@@ -15,7 +15,7 @@ def propose(pages) -> tuple[list[Proposal], date | None, Attendance]:
     text = assemble(pages)
     decisions = find_decisions(text)
     items = find_items(text, decisions)
-    opening = text.folded[:min(decisions[0].start if decisions else 15000, 15000)]
+    opening = text.folded[: min(decisions[0].start if decisions else 15000, 15000)]
     presence = attendance(opening)
     proposals = []
     for decision in decisions:
@@ -27,10 +27,11 @@ def propose(pages) -> tuple[list[Proposal], date | None, Attendance]:
     return proposals, session_date(text, until=decisions[0].start if decisions else 8000), presence
 
 
-def _proposal(text: Text, decision: Decision, item: Item | None, siblings: int, segment_start: int,
-              presence: Attendance) -> Proposal:
-    window = text.folded[decision.start:decision.end]
-    segment = text.folded[segment_start:decision.start]
+def _proposal(
+    text: Text, decision: Decision, item: Item | None, siblings: int, segment_start: int, presence: Attendance
+) -> Proposal:
+    window = text.folded[decision.start : decision.end]
+    segment = text.folded[segment_start : decision.start]
     presence = presence.at(item.number) if item else presence
     fields, derived, notes, unanimous = parse_votes(window, segment, presence, fuzzy=decision.fuzzy)
     objet = _objet(text, decision, item, siblings, segment_start)
@@ -41,11 +42,17 @@ def _proposal(text: Text, decision: Decision, item: Item | None, siblings: int, 
     if not objet:
         objet, confidence = "Objet à compléter", confidence - 0.2
     return Proposal(
-        objet=objet, decision=decision_label(window, decision.verb, fields, unanimous),
-        excerpt=squash(text.raw[decision.start:decision.end])[:EXCERPT_CHARS],
+        objet=objet,
+        decision=decision_label(window, decision.verb, fields, unanimous),
+        excerpt=squash(text.raw[decision.start : decision.end])[:EXCERPT_CHARS],
         confidence=round(max(0.05, min(0.99, confidence)), 2),
-        page=text.page_at(item.start if item else decision.start), number=item.number if item else "",
-        votes_derived=derived, notes=notes, offset=decision.start, **fields)
+        page=text.page_at(item.start if item else decision.start),
+        number=item.number if item else "",
+        votes_derived=derived,
+        notes=notes,
+        offset=decision.start,
+        **fields,
+    )
 
 
 def _objet(text: Text, decision: Decision, item: Item | None, siblings: int, segment_start: int) -> str:
@@ -53,7 +60,7 @@ def _objet(text: Text, decision: Decision, item: Item | None, siblings: int, seg
     « 2 - … », a first line) that introduces this decision."""
     if item and siblings == 1:
         return item.title
-    line = text.raw[decision.start:decision.end]
+    line = text.raw[decision.start : decision.end]
     if (label := re.match(r"\s*([^\n:]{3,60}?)\s*:\s*\d+\s+(?:voix|votes?)", line)) and not re.search(r"\d", label[1]):
         sub = label.group(1)
     else:
@@ -66,13 +73,20 @@ def _objet(text: Text, decision: Decision, item: Item | None, siblings: int, seg
 
 def _first_line(text: Text, start: int, end: int) -> str:
     """A sub-heading « B) Création d'un poste… » or « A. » over a line in capitals; else the first line."""
-    lines = [line for line in text.raw[start:end].splitlines()
-             if len(re.findall(r"[^\W\d_]", line)) >= 3 and not FOOTER.match(fold(line))]
+    lines = [
+        line
+        for line in text.raw[start:end].splitlines()
+        if len(re.findall(r"[^\W\d_]", line)) >= 3 and not FOOTER.match(fold(line))
+    ]
     for line in lines:  # « 1 - Affectation… » heads a decision, « 1- d'autoriser… » is one of its points
-        if (marker := SUBHEADING.match(fold(line))) and line[marker.end():][:1].isupper():
-            return _short(line[marker.end():])
-    shouting = [line for line in lines if len(re.findall(r"[A-ZÀ-Ý]", line)) >= 10
-                and sum(c.isupper() for c in line if c.isalpha()) > 0.85 * sum(c.isalpha() for c in line)]
+        if (marker := SUBHEADING.match(fold(line))) and line[marker.end() :][:1].isupper():
+            return _short(line[marker.end() :])
+    shouting = [
+        line
+        for line in lines
+        if len(re.findall(r"[A-ZÀ-Ý]", line)) >= 10
+        and sum(c.isupper() for c in line if c.isalpha()) > 0.85 * sum(c.isalpha() for c in line)
+    ]
     return _short(shouting[0] if shouting else lines[0] if lines else "")
 
 

@@ -7,10 +7,39 @@ from dataclasses import asdict, dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
 
-MONTHS = ["janvier", "fevrier", "mars", "avril", "mai", "juin", "juillet", "aout", "septembre", "octobre",
-          "novembre", "decembre"]
-_UNITS = ["zero", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix", "onze", "douze",
-          "treize", "quatorze", "quinze", "seize"]
+MONTHS = [
+    "janvier",
+    "fevrier",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "aout",
+    "septembre",
+    "octobre",
+    "novembre",
+    "decembre",
+]
+_UNITS = [
+    "zero",
+    "un",
+    "deux",
+    "trois",
+    "quatre",
+    "cinq",
+    "six",
+    "sept",
+    "huit",
+    "neuf",
+    "dix",
+    "onze",
+    "douze",
+    "treize",
+    "quatorze",
+    "quinze",
+    "seize",
+]
 NUMBER_WORDS = {w: i for i, w in enumerate(_UNITS)} | {"une": 1, "vingt": 20, "trente": 30, "quarante": 40}
 NUMBER_WORDS |= {f"dix-{w}": 10 + i for i, w in enumerate(_UNITS[7:10], 7)}
 NUMBER_WORDS |= {f"{t}-{w}": v + i for t, v in (("vingt", 20), ("trente", 30)) for i, w in enumerate(_UNITS[2:10], 2)}
@@ -119,7 +148,8 @@ def count_names(fragment: str) -> int:
     words = []
     for word in re.split(r"(\W+)", fragment):
         civility = word in ("m", "mm", "mme", "mmes", "mr", "mlle") or (
-            len(word) >= 6 and any(SequenceMatcher(None, word, c).ratio() >= 0.6 for c in _CIVILITIES))
+            len(word) >= 6 and any(SequenceMatcher(None, word, c).ratio() >= 0.6 for c in _CIVILITIES)
+        )
         words.append("," if civility else word)
     pieces = re.split(r",|\bet\b|\.(?=\s)|;", "".join(words))
     return sum(1 for piece in pieces if re.search(r"[a-z]{2,}", piece))

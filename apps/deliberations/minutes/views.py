@@ -18,25 +18,41 @@ from . import generative
 from .extraction import MINUTES_KINDS, MinutesError, latest_job, start_extraction
 from .review import Status, accept_proposal, proposal_by_id, reject_proposal
 
-DECISIONS = ["Adoptée à l'unanimité", "Adoptée", "Adoptée à la majorité", "Rejetée", "Retirée de l'ordre du jour",
-             "Ajournée", "Prend acte", "Avis favorable", "Avis défavorable"]
+DECISIONS = [
+    "Adoptée à l'unanimité",
+    "Adoptée",
+    "Adoptée à la majorité",
+    "Rejetée",
+    "Retirée de l'ordre du jour",
+    "Ajournée",
+    "Prend acte",
+    "Avis favorable",
+    "Avis défavorable",
+]
 
 
 class ProposalForm(forms.Form):
     objet = forms.CharField(label="Objet", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
-    delib_id = forms.CharField(label="N° de la délibération", max_length=100,
-                               help_text="Proposé à la suite des numéros de l'année : modifiez-le si besoin.")
+    delib_id = forms.CharField(
+        label="N° de la délibération",
+        max_length=100,
+        help_text="Proposé à la suite des numéros de l'année : modifiez-le si besoin.",
+    )
     delib_date = forms.DateField(label="Date", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    decision = forms.CharField(label="Décision", max_length=200, required=False,
-                               widget=forms.TextInput(attrs={"list": "decisions-connues"}))
+    decision = forms.CharField(
+        label="Décision", max_length=200, required=False, widget=forms.TextInput(attrs={"list": "decisions-connues"})
+    )
     vote_effectif = forms.IntegerField(label="Membres en exercice", min_value=0, required=False)
     vote_reel = forms.IntegerField(label="Votants", min_value=0, required=False)
     vote_pour = forms.IntegerField(label="Pour", min_value=0, required=False)
     vote_contre = forms.IntegerField(label="Contre", min_value=0, required=False)
     vote_abstention = forms.IntegerField(label="Abstentions", min_value=0, required=False)
     matiere_code = forms.ChoiceField(label="Matière @ctes (facultatif)", required=False)
-    matiere_confirmed = forms.BooleanField(label="Je confirme cette matière", required=False,
-                                           help_text="Sans confirmation, une matière suggérée reste à confirmer.")
+    matiere_confirmed = forms.BooleanField(
+        label="Je confirme cette matière",
+        required=False,
+        help_text="Sans confirmation, une matière suggérée reste à confirmer.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -57,8 +73,7 @@ def minutes_documents(request):
         chosen = request.POST.get("document", "")
         document = get_object_or_404(Document.objects.defer("pages"), pk=int(chosen) if chosen.isdigit() else 0)
         try:
-            session, _ = start_extraction(authority=request.authority, document=document,
-                                                  created_by=request.user)
+            session, _ = start_extraction(authority=request.authority, document=document, created_by=request.user)
         except MinutesError as exc:
             messages.error(request, f"« {document.title} » : {exc.user_message}")
             return redirect("deliberation-minutes")
@@ -70,8 +85,11 @@ def minutes_documents(request):
     documents = list(documents.select_related("collection").defer("pages").order_by("-date", "-created_at")[:200])
     sessions = {s.minutes_id: s for s in Session.objects.filter(minutes__in=documents).order_by("pk")}
     rows = [(d, sessions.get(d.pk), _pending(sessions.get(d.pk))) for d in documents]
-    return render(request, "deliberations/minutes/documents.html", {
-        "rows": rows, "model_enabled": generative.is_enabled(), "chosen": chosen})
+    return render(
+        request,
+        "deliberations/minutes/documents.html",
+        {"rows": rows, "model_enabled": generative.is_enabled(), "chosen": chosen},
+    )
 
 
 def _pending(session: Session | None) -> int:
@@ -88,13 +106,27 @@ def minutes_review(request, pk, forms_by_id=None, status=200):
             return HttpResponse("<p>Extraction terminée.</p>", headers={"HX-Refresh": "true"})
         return render(request, "deliberations/minutes/_progress.html", {"session": session, "job": job})
     forms_by_id = forms_by_id or {}
-    cards = [{"proposal": proposal, "form": forms_by_id.get(proposal["id"]) or proposal_form(session, proposal)}
-             for proposal in session.proposals or []]
-    counts = {state: sum(1 for c in cards if c["proposal"].get("status") == state)
-              for state in (Status.PENDING, Status.ACCEPTED, Status.REJECTED)}
-    return render(request, "deliberations/minutes/review.html", {
-        "session": session, "job": job, "cards": cards, "counts": counts, "decisions": DECISIONS,
-        "notices": (job.result or {}).get("notices", []) if job else []}, status=status)
+    cards = [
+        {"proposal": proposal, "form": forms_by_id.get(proposal["id"]) or proposal_form(session, proposal)}
+        for proposal in session.proposals or []
+    ]
+    counts = {
+        state: sum(1 for c in cards if c["proposal"].get("status") == state)
+        for state in (Status.PENDING, Status.ACCEPTED, Status.REJECTED)
+    }
+    return render(
+        request,
+        "deliberations/minutes/review.html",
+        {
+            "session": session,
+            "job": job,
+            "cards": cards,
+            "counts": counts,
+            "decisions": DECISIONS,
+            "notices": (job.result or {}).get("notices", []) if job else [],
+        },
+        status=status,
+    )
 
 
 @ability_required("minutes", "accept")
@@ -154,9 +186,15 @@ def minutes_rerun(request, pk):
 urlpatterns = [
     path("deliberations/proces-verbaux/", minutes_documents, name="deliberation-minutes"),
     path("deliberations/seances/<int:pk>/revue/", minutes_review, name="deliberation-minutes-review"),
-    path("deliberations/seances/<int:pk>/revue/<slug:proposal_id>/valider/", minutes_accept,
-         name="deliberation-minutes-accept"),
-    path("deliberations/seances/<int:pk>/revue/<slug:proposal_id>/ecarter/", minutes_reject,
-         name="deliberation-minutes-reject"),
+    path(
+        "deliberations/seances/<int:pk>/revue/<slug:proposal_id>/valider/",
+        minutes_accept,
+        name="deliberation-minutes-accept",
+    ),
+    path(
+        "deliberations/seances/<int:pk>/revue/<slug:proposal_id>/ecarter/",
+        minutes_reject,
+        name="deliberation-minutes-reject",
+    ),
     path("deliberations/seances/<int:pk>/extraire/", minutes_rerun, name="deliberation-minutes-rerun"),
 ]

@@ -34,10 +34,27 @@ class DeliberationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Deliberation
-        fields = ["id", *FIELDS, *REGISTRE_FIELDS, "published", "origin", "matiere_confirmed", "matiere_suggestions",
-                  "created_at", "updated_at", "abilities"]
-        read_only_fields = ["matiere_nom", "published", "origin", "matiere_confirmed", "matiere_suggestions",
-                            "created_at", "updated_at"]
+        fields = [
+            "id",
+            *FIELDS,
+            *REGISTRE_FIELDS,
+            "published",
+            "origin",
+            "matiere_confirmed",
+            "matiere_suggestions",
+            "created_at",
+            "updated_at",
+            "abilities",
+        ]
+        read_only_fields = [
+            "matiere_nom",
+            "published",
+            "origin",
+            "matiere_confirmed",
+            "matiere_suggestions",
+            "created_at",
+            "updated_at",
+        ]
         # Uniqueness per authority is checked in validate_delib_id (the authority is not an input).
         validators = []
 
@@ -69,8 +86,9 @@ class DeliberationSerializer(serializers.ModelSerializer):
 
     def create(self, validated_data):
         request = self.context["request"]
-        return services.create_deliberation(authority=request.authority, origin=Deliberation.Origin.API,
-                                            **validated_data)
+        return services.create_deliberation(
+            authority=request.authority, origin=Deliberation.Origin.API, **validated_data
+        )
 
     def update(self, instance, validated_data):
         try:
@@ -115,8 +133,9 @@ class DeliberationViewSet(viewsets.ModelViewSet):
         try:
             deliberation = services.publish_deliberation(deliberation=self.get_object())
         except rules.PublicationRefused as refused:
-            raise serializers.ValidationError({"detail": "Publication impossible.",
-                                               "non_field_errors": refused.messages}) from refused
+            raise serializers.ValidationError(
+                {"detail": "Publication impossible.", "non_field_errors": refused.messages}
+            ) from refused
         return Response(self.get_serializer(deliberation).data)
 
     @extend_schema(request=None, responses={200: DeliberationSerializer})
@@ -180,8 +199,14 @@ class ExportView(APIView):
     renderer_classes = [renderers.JSONRenderer, CsvRenderer]
 
     @extend_schema(
-        parameters=[OpenApiParameter("published", str, enum=["0", "1"],
-                                     description="1 (défaut) : seulement les délibérations publiées ; 0 : toutes.")],
+        parameters=[
+            OpenApiParameter(
+                "published",
+                str,
+                enum=["0", "1"],
+                description="1 (défaut) : seulement les délibérations publiées ; 0 : toutes.",
+            )
+        ],
         responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="Fichier SCDL")},
     )
     def get(self, request):

@@ -26,28 +26,56 @@ def matiere_choices() -> list:
 
 
 class DeliberationForm(forms.ModelForm):
-    matiere_code = forms.ChoiceField(label="Matière (@ctes)", required=False,
-                                     help_text="Obligatoire pour publier la délibération.")
-    delib_url = forms.URLField(label="Adresse web de l'acte (facultatif)", required=False, max_length=1000,
-                               assume_scheme="https")
+    matiere_code = forms.ChoiceField(
+        label="Matière (@ctes)", required=False, help_text="Obligatoire pour publier la délibération."
+    )
+    delib_url = forms.URLField(
+        label="Adresse web de l'acte (facultatif)", required=False, max_length=1000, assume_scheme="https"
+    )
 
     class Meta:
         model = Deliberation
-        fields = ["delib_id", "delib_date", "objet", "matiere_code", "decision", "session", "document",
-                  "vote_effectif", "vote_reel", "vote_pour", "vote_contre", "vote_abstention",
-                  "budget_annee", "budget_nom", "pref_id", "pref_date", "delib_url", "coll_nom", "coll_siret"]
+        fields = [
+            "delib_id",
+            "delib_date",
+            "objet",
+            "matiere_code",
+            "decision",
+            "session",
+            "document",
+            "vote_effectif",
+            "vote_reel",
+            "vote_pour",
+            "vote_contre",
+            "vote_abstention",
+            "budget_annee",
+            "budget_nom",
+            "pref_id",
+            "pref_date",
+            "delib_url",
+            "coll_nom",
+            "coll_siret",
+        ]
         widgets = {
             "delib_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "pref_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "objet": forms.Textarea(attrs={"rows": 3}),
         }
-        labels = {"delib_id": "Numéro de la délibération", "coll_siret": "SIRET de la collectivité",
-                  "vote_effectif": "Membres en exercice", "vote_reel": "Votants", "vote_pour": "Pour",
-                  "vote_contre": "Contre", "vote_abstention": "Abstentions"}
-        help_texts = {"delib_id": "Identifiant unique dans la collectivité, ex. 2024-015.",
-                      "budget_annee": "ex. 2024, ou 2024/2025.",
-                      "coll_siret": "14 chiffres.",
-                      "decision": "ex. Adoptée à l'unanimité."}
+        labels = {
+            "delib_id": "Numéro de la délibération",
+            "coll_siret": "SIRET de la collectivité",
+            "vote_effectif": "Membres en exercice",
+            "vote_reel": "Votants",
+            "vote_pour": "Pour",
+            "vote_contre": "Contre",
+            "vote_abstention": "Abstentions",
+        }
+        help_texts = {
+            "delib_id": "Identifiant unique dans la collectivité, ex. 2024-015.",
+            "budget_annee": "ex. 2024, ou 2024/2025.",
+            "coll_siret": "14 chiffres.",
+            "decision": "ex. Adoptée à l'unanimité.",
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -91,32 +119,45 @@ class SessionForm(forms.ModelForm):
     class Meta:
         model = Session
         fields = ["date", "title", "agenda", "minutes"]
-        widgets = {"date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-                   "agenda": forms.Textarea(attrs={"rows": 6})}
+        widgets = {
+            "date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "agenda": forms.Textarea(attrs={"rows": 6}),
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         kinds = [Document.Kind.PROCES_VERBAL, Document.Kind.COMPTE_RENDU]
-        self.fields["minutes"].queryset = (Document.objects.filter(kind__in=kinds)
-                                           | Document.objects.filter(pk=self.instance.minutes_id)).order_by("-date")
+        self.fields["minutes"].queryset = (
+            Document.objects.filter(kind__in=kinds) | Document.objects.filter(pk=self.instance.minutes_id)
+        ).order_by("-date")
 
 
 class RegisterFilterForm(forms.Form):
     """Filters of the register; the public one hides `published`."""
 
-    q = forms.CharField(label="Rechercher", required=False, max_length=300,
-                        widget=forms.TextInput(attrs={"type": "search", "placeholder": "ex. subvention association"}))
+    q = forms.CharField(
+        label="Rechercher",
+        required=False,
+        max_length=300,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "ex. subvention association"}),
+    )
     year = forms.IntegerField(label="Année", required=False, min_value=1800, max_value=2200)
-    matiere = forms.ChoiceField(label="Matière", required=False,
-                                error_messages={"invalid_choice": "« %(value)s » n'est pas une matière @ctes."})
-    published = forms.TypedChoiceField(label="Publication", required=False, empty_value=None,
-                                       choices=[("", "Toutes"), ("1", "Publiées"), ("0", "Non publiées")],
-                                       coerce=lambda value: value == "1")
+    matiere = forms.ChoiceField(
+        label="Matière", required=False, error_messages={"invalid_choice": "« %(value)s » n'est pas une matière @ctes."}
+    )
+    published = forms.TypedChoiceField(
+        label="Publication",
+        required=False,
+        empty_value=None,
+        choices=[("", "Toutes"), ("1", "Publiées"), ("0", "Non publiées")],
+        coerce=lambda value: value == "1",
+    )
 
     def __init__(self, *args, public: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["matiere"].choices = [("", "Toutes les matières")] + [
-            (code, label if "." not in code else f"\u2003{label}") for code, label in nomenclature.choices(max_level=2)]
+            (code, label if "." not in code else f"\u2003{label}") for code, label in nomenclature.choices(max_level=2)
+        ]
         if public:
             del self.fields["published"]
 
@@ -126,8 +167,12 @@ class RegisterFilterForm(forms.Form):
             return RegisterFilters()
         self.is_valid()  # fills cleaned_data with the fields that are valid
         data = self.cleaned_data
-        return RegisterFilters(query=(data.get("q") or "").strip(), year=data.get("year"),
-                               matiere=data.get("matiere") or "", published=data.get("published"))
+        return RegisterFilters(
+            query=(data.get("q") or "").strip(),
+            year=data.get("year"),
+            matiere=data.get("matiere") or "",
+            published=data.get("published"),
+        )
 
     def link(self, **changes) -> str:
         """This page's query string with some filters changed (None removes one), back to page 1."""
@@ -141,18 +186,29 @@ class RegisterFilterForm(forms.Form):
         return "?" + params.urlencode()
 
     def page_links(self, page) -> dict:
-        return {"previous": self.link(page=page.previous_page_number()) if page.has_previous() else "",
-                "next": self.link(page=page.next_page_number()) if page.has_next() else ""}
+        return {
+            "previous": self.link(page=page.previous_page_number()) if page.has_previous() else "",
+            "next": self.link(page=page.next_page_number()) if page.has_next() else "",
+        }
 
     def facets(self, register: Register) -> dict:
         """Facet entries ready for the template: label, count, link, and whether it is the current filter."""
         current = self.filters()
 
         def entries(items, name, selected):
-            return [{"value": value, "label": label, "count": count, "current": str(value) == str(selected),
-                     "href": self.link(**{name: None if str(value) == str(selected) else value})}
-                    for value, label, count in items]
+            return [
+                {
+                    "value": value,
+                    "label": label,
+                    "count": count,
+                    "current": str(value) == str(selected),
+                    "href": self.link(**{name: None if str(value) == str(selected) else value}),
+                }
+                for value, label, count in items
+            ]
 
-        return {"years": entries([(year, year, count) for year, count in register.years], "year", current.year),
-                "matieres": entries([m for m in register.matieres if m[0]], "matiere", current.matiere),
-                "sub_matieres": entries(register.sub_matieres, "matiere", current.matiere)}
+        return {
+            "years": entries([(year, year, count) for year, count in register.years], "year", current.year),
+            "matieres": entries([m for m in register.matieres if m[0]], "matiere", current.matiere),
+            "sub_matieres": entries(register.sub_matieres, "matiere", current.matiere),
+        }

@@ -48,16 +48,29 @@ def register(request, slug):
         page = Paginator(found.deliberations, PAGE_SIZE).get_page(request.GET.get("page"))
         attach_snippets(page.object_list, found.snippets)
         # Rendered inside the context: the page's querysets are evaluated by the template.
-        return render(request, "deliberations/register/public/register.html", {
-            "authority": authority, "form": form, "register": found, "page": page, "filters": form.filters(),
-            "facets": form.facets(found), "page_links": form.page_links(page)})
+        return render(
+            request,
+            "deliberations/register/public/register.html",
+            {
+                "authority": authority,
+                "form": form,
+                "register": found,
+                "page": page,
+                "filters": form.filters(),
+                "facets": form.facets(found),
+                "page_links": form.page_links(page),
+            },
+        )
 
 
 @require_safe
 def deliberation(request, slug, pk):
     with public_authority(slug) as authority:
-        return render(request, "deliberations/register/public/deliberation.html",
-                      {"authority": authority, "deliberation": _published(pk)})
+        return render(
+            request,
+            "deliberations/register/public/deliberation.html",
+            {"authority": authority, "deliberation": _published(pk)},
+        )
 
 
 @require_safe
@@ -68,8 +81,12 @@ def deliberation_file(request, slug, pk):
         if document is None or not document.file:
             raise Http404
         handle = document.file.open("rb")
-    response = FileResponse(handle, filename=document.original_filename, as_attachment=not document.shows_inline,
-                            content_type=document.mime_type or None)
+    response = FileResponse(
+        handle,
+        filename=document.original_filename,
+        as_attachment=not document.shows_inline,
+        content_type=document.mime_type or None,
+    )
     response["Cache-Control"] = "public, max-age=3600"
     response["X-Content-Type-Options"] = "nosniff"
     return response

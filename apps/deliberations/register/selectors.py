@@ -62,11 +62,20 @@ def base_queryset(*, published_only: bool = False) -> QuerySet:
     return queryset.filter(published=True) if published_only else queryset
 
 
-def register_queryset(*, published_only: bool = False, query: str = "", year: int | None = None, matiere: str = "",
-                      published: bool | None = None, origin: str = "", session: int | None = None) -> QuerySet:
+def register_queryset(
+    *,
+    published_only: bool = False,
+    query: str = "",
+    year: int | None = None,
+    matiere: str = "",
+    published: bool | None = None,
+    origin: str = "",
+    session: int | None = None,
+) -> QuerySet:
     """The current authority's deliberations, filtered; ordered by relevance when searching, else by date."""
-    filters = RegisterFilters(query=query, year=year, matiere=matiere, published=published, origin=origin,
-                              session=session)
+    filters = RegisterFilters(
+        query=query, year=year, matiere=matiere, published=published, origin=origin, session=session
+    )
     return search_register(filters, published_only=published_only, with_facets=False).deliberations
 
 
@@ -83,21 +92,25 @@ def search_register(filters: RegisterFilters, *, published_only: bool = False, w
     if query:
         matches = document_matches(query, published_only=published_only)
         ranked_documents = list(matches)
-        queryset = queryset.filter(Q(search_vector=text_query(query)) | Q(delib_id__iexact=query)
-                                   | Q(document_id__in=ranked_documents))
+        queryset = queryset.filter(
+            Q(search_vector=text_query(query)) | Q(delib_id__iexact=query) | Q(document_id__in=ranked_documents)
+        )
     by_year = queryset.filter(matiere_filter(filters.matiere)) if filters.matiere else queryset
     by_matiere = queryset.filter(delib_date__year=filters.year) if filters.year else queryset
     selected = by_year.filter(delib_date__year=filters.year) if filters.year else by_year
     register = Register(deliberations=_ordered(selected, query, ranked_documents))
     if query:
-        register.snippets = {pk: matches[document_id] for pk, document_id
-                             in selected.filter(document_id__in=ranked_documents).values_list("pk", "document_id")}
+        register.snippets = {
+            pk: matches[document_id]
+            for pk, document_id in selected.filter(document_id__in=ranked_documents).values_list("pk", "document_id")
+        }
     if with_facets:
         register.years = year_facet(by_year)
         register.matieres = matiere_facet(by_matiere)
         if filters.matiere:
-            register.sub_matieres = matiere_facet(by_matiere.filter(matiere_filter(filters.matiere.split(".")[0])),
-                                                  level=2)
+            register.sub_matieres = matiere_facet(
+                by_matiere.filter(matiere_filter(filters.matiere.split(".")[0])), level=2
+            )
     return register
 
 
@@ -105,9 +118,14 @@ def _ordered(queryset: QuerySet, query: str, ranked_documents: list[int]) -> Que
     if not query:
         return queryset.order_by("-delib_date", "-delib_id", "-pk")
     # Objet matches rank by ts_rank (≈0–1); an act's passage adds a bonus decreasing with its rank.
-    document_bonus = Case(*[When(document_id=doc_id, then=Value(1.0 / (1 + position)))
-                            for position, doc_id in enumerate(ranked_documents)],
-                          default=Value(0.0), output_field=FloatField())
+    document_bonus = Case(
+        *[
+            When(document_id=doc_id, then=Value(1.0 / (1 + position)))
+            for position, doc_id in enumerate(ranked_documents)
+        ],
+        default=Value(0.0),
+        output_field=FloatField(),
+    )
     relevance = SearchRank(F("search_vector"), text_query(query)) + document_bonus
     return queryset.annotate(relevance=relevance).order_by("-relevance", "-delib_date", "-delib_id", "-pk")
 
@@ -125,10 +143,15 @@ def document_matches(query: str, *, published_only: bool) -> dict[int, str]:
     document_ids = sorted(set(linked.values_list("document_id", flat=True)))
     if not document_ids:
         return {}
-    filters = SearchFilters(documents=document_ids,
-                            visibility=Collection.Visibility.PUBLIC if published_only else None)
-    results = search(authority_id=current_authority_id(), query=query, filters=filters, limit=DOCUMENT_CANDIDATES,
-                     mode="fulltext", with_facets=False)
+    filters = SearchFilters(documents=document_ids, visibility=Collection.Visibility.PUBLIC if published_only else None)
+    results = search(
+        authority_id=current_authority_id(),
+        query=query,
+        filters=filters,
+        limit=DOCUMENT_CANDIDATES,
+        mode="fulltext",
+        with_facets=False,
+    )
     matches: dict[int, str] = {}
     for hit in results.hits:
         matches.setdefault(hit.document_id, hit.snippet)
@@ -142,8 +165,13 @@ def attach_snippets(deliberations, snippets: dict[int, str]) -> None:
 
 
 def year_facet(queryset: QuerySet) -> list[tuple[int, int]]:
-    rows = (queryset.order_by().annotate(year=ExtractYear("delib_date")).values("year")
-            .annotate(count=Count("pk")).order_by("-year"))
+    rows = (
+        queryset.order_by()
+        .annotate(year=ExtractYear("delib_date"))
+        .values("year")
+        .annotate(count=Count("pk"))
+        .order_by("-year")
+    )
     return [(row["year"], row["count"]) for row in rows]
 
 
@@ -153,7 +181,7 @@ def matiere_facet(queryset: QuerySet, level: int = 1) -> list[tuple[str, str, in
         prefix = Func(F("matiere_code"), Value("."), Value(1), function="split_part", output_field=CharField())
     else:
         prefix = Func(F("matiere_code"), Value(r"^\d+\.\d+"), function="substring", output_field=CharField())
-    rows = (queryset.order_by().annotate(prefix=prefix).values("prefix").annotate(count=Count("pk")))
+    rows = queryset.order_by().annotate(prefix=prefix).values("prefix").annotate(count=Count("pk"))
     facet = []
     for row in rows:
         code = row["prefix"] or ""

@@ -20,8 +20,11 @@ EDITABLE_FIELDS = [*FIELDS, "decision", "session", "document", "text"]
 def default_values(authority: Authority) -> dict:
     """What a new deliberation starts with: the authority's name and the SIRET it used last."""
     last = Deliberation.objects.exclude(coll_siret="").order_by("-created_at").first()
-    return {"coll_nom": last.coll_nom if last else authority.name, "coll_siret": last.coll_siret if last else "",
-            "delib_date": date.today()}
+    return {
+        "coll_nom": last.coll_nom if last else authority.name,
+        "coll_siret": last.coll_siret if last else "",
+        "delib_date": date.today(),
+    }
 
 
 def _apply(deliberation: Deliberation, fields: dict) -> None:

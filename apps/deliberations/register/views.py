@@ -31,8 +31,14 @@ def register_list(request):
     register = search_register(form.filters())
     page = Paginator(register.deliberations, PAGE_SIZE).get_page(request.GET.get("page"))
     attach_snippets(page.object_list, register.snippets)
-    context = {"form": form, "register": register, "page": page, "filters": form.filters(),
-               "facets": form.facets(register), "page_links": form.page_links(page)}
+    context = {
+        "form": form,
+        "register": register,
+        "page": page,
+        "filters": form.filters(),
+        "facets": form.facets(register),
+        "page_links": form.page_links(page),
+    }
     template = "deliberations/register/_results.html" if request.htmx else "deliberations/register/list.html"
     return render(request, template, context)
 
@@ -40,8 +46,11 @@ def register_list(request):
 @ability_required("deliberations", "retrieve")
 def deliberation_detail(request, pk):
     deliberation = get_object_or_404(Deliberation.objects.select_related("document__collection", "session"), pk=pk)
-    return render(request, "deliberations/register/detail.html", {
-        "deliberation": deliberation, "issues": deliberation_issues(deliberation)})
+    return render(
+        request,
+        "deliberations/register/detail.html",
+        {"deliberation": deliberation, "issues": deliberation_issues(deliberation)},
+    )
 
 
 @ability_required("deliberations", "create")
@@ -51,8 +60,7 @@ def deliberation_new(request):
         deliberation = services.create_deliberation(authority=request.authority, **_editable(form))
         messages.success(request, f"Délibération n° {deliberation.delib_id} enregistrée.")
         return redirect("deliberation-detail", pk=deliberation.pk)
-    return render(request, "deliberations/register/form.html", {"form": form},
-                  status=400 if form.errors else 200)
+    return render(request, "deliberations/register/form.html", {"form": form}, status=400 if form.errors else 200)
 
 
 @ability_required("deliberations", "update")
@@ -69,8 +77,12 @@ def deliberation_edit(request, pk):
         else:
             messages.success(request, "Modifications enregistrées.")
             return redirect("deliberation-detail", pk=deliberation.pk)
-    return render(request, "deliberations/register/form.html", {"form": form, "deliberation": deliberation},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "deliberations/register/form.html",
+        {"form": form, "deliberation": deliberation},
+        status=400 if form.errors else 200,
+    )
 
 
 def _editable(form) -> dict:
@@ -131,8 +143,12 @@ def session_list(request):
             messages.success(request, f"{session} enregistrée.")
             return redirect("deliberation-session", pk=session.pk)
     page = Paginator(sessions_with_counts(), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "deliberations/register/sessions.html", {"form": form, "page": page},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "deliberations/register/sessions.html",
+        {"form": form, "page": page},
+        status=400 if form.errors else 200,
+    )
 
 
 @ability_required("sessions", "retrieve")
@@ -147,9 +163,12 @@ def session_detail(request, pk):
             messages.success(request, "Séance enregistrée.")
             return redirect("deliberation-session", pk=session.pk)
     deliberations = session.deliberations.order_by("delib_id")
-    return render(request, "deliberations/register/session.html",
-                  {"session": session, "form": form, "deliberations": deliberations},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "deliberations/register/session.html",
+        {"session": session, "form": form, "deliberations": deliberations},
+        status=400 if form.errors else 200,
+    )
 
 
 urlpatterns = [

@@ -22,10 +22,16 @@ MAX_CLASSIFY_IDS = 10_000
 
 class MatiereSuggestRequestSerializer(serializers.Serializer):
     objet = serializers.CharField(max_length=2000, help_text="Objet de la délibération.")
-    text = serializers.CharField(required=False, allow_blank=True, default="", max_length=100_000,
-                                 help_text="Texte de l'acte (facultatif ; seul son début est lu).")
-    k = serializers.IntegerField(required=False, default=SUGGESTIONS, min_value=1, max_value=10,
-                                 help_text="Nombre de suggestions par niveau.")
+    text = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=100_000,
+        help_text="Texte de l'acte (facultatif ; seul son début est lu).",
+    )
+    k = serializers.IntegerField(
+        required=False, default=SUGGESTIONS, min_value=1, max_value=10, help_text="Nombre de suggestions par niveau."
+    )
 
 
 class MatiereSuggestionSerializer(serializers.Serializer):
@@ -49,14 +55,26 @@ class ConfirmedMatiereSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Deliberation
-        fields = ["id", "delib_id", "objet", "matiere_code", "matiere_nom", "matiere_confirmed", "matiere_suggestions",
-                  "abilities"]
+        fields = [
+            "id",
+            "delib_id",
+            "objet",
+            "matiere_code",
+            "matiere_nom",
+            "matiere_confirmed",
+            "matiere_suggestions",
+            "abilities",
+        ]
         read_only_fields = fields
 
 
 class ClassifyDeliberationsRequestSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1,
-                                max_length=MAX_CLASSIFY_IDS, help_text="Identifiants des délibérations à classer.")
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        min_length=1,
+        max_length=MAX_CLASSIFY_IDS,
+        help_text="Identifiants des délibérations à classer.",
+    )
 
 
 UNAVAILABLE = OpenApiResponse(description="Service d'analyse des textes indisponible.")
@@ -67,13 +85,15 @@ class SuggestMatiereView(APIView):
 
     permission_classes = [ability("routing", "suggest")]
 
-    @extend_schema(request=MatiereSuggestRequestSerializer,
-                   responses={200: MatiereSuggestResponseSerializer, 503: UNAVAILABLE})
+    @extend_schema(
+        request=MatiereSuggestRequestSerializer, responses={200: MatiereSuggestResponseSerializer, 503: UNAVAILABLE}
+    )
     def post(self, request):
         data = _valid(MatiereSuggestRequestSerializer, request)
         try:
-            suggestions = suggest_matieres(authority_id=request.authority.pk, objet=data["objet"],
-                                                   text=data["text"], k=data["k"])
+            suggestions = suggest_matieres(
+                authority_id=request.authority.pk, objet=data["objet"], text=data["text"], k=data["k"]
+            )
         except RoutingError as error:
             return _error(error)
         return Response({"suggestions": suggestions})
@@ -109,8 +129,11 @@ class ClassifyView(APIView):
         if missing:
             shown = ", ".join(str(pk) for pk in missing[:20]) + ("…" if len(missing) > 20 else "")
             raise ValidationError({"ids": [f"Délibération(s) introuvable(s) : {shown}."]})
-        job = enqueue_classification(authority=request.authority, deliberation_ids=ids,
-                                             created_by=request.user if request.user.is_authenticated else None)
+        job = enqueue_classification(
+            authority=request.authority,
+            deliberation_ids=ids,
+            created_by=request.user if request.user.is_authenticated else None,
+        )
         return Response(JobSerializer(job, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)
 
 

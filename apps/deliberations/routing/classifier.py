@@ -103,6 +103,7 @@ def code_key(code: str) -> tuple[int, ...]:
 
 # --- scorers ------------------------------------------------------------------------------------------
 
+
 def _softmax(similarities: np.ndarray) -> np.ndarray:
     logits = similarities / SIMILARITY_TEMPERATURE
     logits -= logits.max(axis=1, keepdims=True)
@@ -192,5 +193,9 @@ def _blend(first, second, weight: float):
     return lambda vectors: (1 - weight) * first(vectors) + weight * second(vectors)
 
 
-_BASE_SCORERS = {"majority": _majority_scorer, "knn": _knn_scorer, "centroid": _centroid_scorer,
-                 "logreg": _logreg_scorer}
+_BASE_SCORERS = {
+    "majority": _majority_scorer,
+    "knn": _knn_scorer,
+    "centroid": _centroid_scorer,
+    "logreg": _logreg_scorer,
+}

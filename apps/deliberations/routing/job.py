@@ -36,15 +36,22 @@ def classify_deliberations(run: JobRun) -> dict:
     are loaded a batch at a time: texts can be long and an import large."""
     model_id = get_embedder().model_id
     with run.tenant():
-        targets = list(Deliberation.objects.filter(pk__in=run.params.get("ids") or [], matiere_code="",
-                                                   matiere_confirmed=False).order_by("pk").values_list("pk", flat=True))
+        targets = list(
+            Deliberation.objects.filter(pk__in=run.params.get("ids") or [], matiere_code="", matiere_confirmed=False)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
         stale = ~Q(embedding_model=model_id) | Q(embedding__isnull=True)
-        todo = list(Deliberation.objects.filter(stale).filter(Q(pk__in=targets) | ~Q(matiere_code=""))
-                    .order_by("pk").values_list("pk", flat=True))
+        todo = list(
+            Deliberation.objects.filter(stale)
+            .filter(Q(pk__in=targets) | ~Q(matiere_code=""))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
     run.progress(2, f"{len(targets)} délibération(s) à classer, {len(todo)} à analyser.")
     for start in range(0, len(todo), JOB_BATCH):
         with run.tenant():
-            ensure_embeddings(list(Deliberation.objects.filter(pk__in=todo[start:start + JOB_BATCH])))
+            ensure_embeddings(list(Deliberation.objects.filter(pk__in=todo[start : start + JOB_BATCH])))
         done = min(len(todo), start + JOB_BATCH)
         run.progress(5 + 75 * done // len(todo), f"Analyse des textes : {done} sur {len(todo)}.")
     with run.tenant():
@@ -52,15 +59,17 @@ def classify_deliberations(run: JobRun) -> dict:
     safe = 0
     for start in range(0, len(targets), JOB_BATCH):
         with run.tenant():
-            for deliberation in Deliberation.objects.filter(pk__in=targets[start:start + JOB_BATCH]):
+            for deliberation in Deliberation.objects.filter(pk__in=targets[start : start + JOB_BATCH]):
                 probabilities = router.probabilities(np.asarray(deliberation.embedding))[0]
                 suggestions = ranked_suggestions(router, probabilities, deliberation.objet, deliberation.text)
                 safe += suggestions[0]["score"] >= SAFE_SCORE
                 # matiere_code="": an agent may have chosen one since the job started.
-                Deliberation.objects.filter(pk=deliberation.pk, matiere_code="").update(
-                    matiere_suggestions=suggestions)
+                Deliberation.objects.filter(pk=deliberation.pk, matiere_code="").update(matiere_suggestions=suggestions)
         done = min(len(targets), start + JOB_BATCH)
         run.progress(80 + 20 * done // len(targets), f"Suggestions : {done} sur {len(targets)}.")
-    message = (f"{len(targets)} délibération(s) classée(s), dont {safe} avec une suggestion sûre (≥ 80 %)."
-               if targets else "Aucune délibération sans matière à classer.")
+    message = (
+        f"{len(targets)} délibération(s) classée(s), dont {safe} avec une suggestion sûre (≥ 80 %)."
+        if targets
+        else "Aucune délibération sans matière à classer."
+    )
     return {"classified": len(targets), "safe": safe, "embedded": len(todo), "message": message}

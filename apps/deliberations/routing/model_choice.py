@@ -31,19 +31,30 @@ def choose_with_model(objet: str, text: str, candidates: list[dict], *, authorit
     if len(codes) < 2 or authority_id is None:
         return None
     schema = {"type": "object", "properties": {"code": {"type": "string", "enum": codes}}, "required": ["code"]}
-    context = {"act": f"Objet : {objet.strip()}\n{(text or '').strip()[:MODEL_TEXT_CHARS]}".strip(),
-               "candidates": [{"code": code, "label": nomenclature.label_path(code)} for code in codes]}
+    context = {
+        "act": f"Objet : {objet.strip()}\n{(text or '').strip()[:MODEL_TEXT_CHARS]}".strip(),
+        "candidates": [{"code": code, "label": nomenclature.label_path(code)} for code in codes],
+    }
     try:
-        reply = governed_call(Authority.objects.get(pk=authority_id), MODEL_TASK, "matiere", context, schema=schema,
-                              max_tokens=20, temperature=0.1, wait_seconds=MODEL_WAIT_SECONDS,
-                              inputs={"objet": objet[:500], "candidates": codes})
+        reply = governed_call(
+            Authority.objects.get(pk=authority_id),
+            MODEL_TASK,
+            "matiere",
+            context,
+            schema=schema,
+            max_tokens=20,
+            temperature=0.1,
+            wait_seconds=MODEL_WAIT_SECONDS,
+            inputs={"objet": objet[:500], "candidates": codes},
+        )
     except (QuotaExceeded, InferenceFailure) as exc:  # the classifier's answer stands
         logger.warning("Routing model unavailable, keeping the classifier's order: %r", exc)
         return None
     code = model_code(reply.data)
     if code not in codes:
-        logger.warning("Routing model answered %r, not one of %s: keeping the classifier's order",
-                       reply.raw[:200], codes)
+        logger.warning(
+            "Routing model answered %r, not one of %s: keeping the classifier's order", reply.raw[:200], codes
+        )
         return None
     return code
 

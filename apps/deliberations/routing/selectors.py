@@ -6,8 +6,11 @@ from .suggestions import SAFE_SCORE
 
 def pending():
     """Deliberations of the current authority waiting for an agent to confirm a suggested matière."""
-    return (Deliberation.objects.filter(matiere_confirmed=False, matiere_code="")
-            .exclude(matiere_suggestions=[]).order_by("-delib_date", "-pk"))
+    return (
+        Deliberation.objects.filter(matiere_confirmed=False, matiere_code="")
+        .exclude(matiere_suggestions=[])
+        .order_by("-delib_date", "-pk")
+    )
 
 
 def safe_pending(threshold: float = SAFE_SCORE):
@@ -17,5 +20,8 @@ def safe_pending(threshold: float = SAFE_SCORE):
 
 def unclassified_ids() -> list[int]:
     """Current authority's deliberations without a matière nor a suggestion."""
-    return list(Deliberation.objects.filter(matiere_code="", matiere_confirmed=False, matiere_suggestions=[])
-                .values_list("pk", flat=True))
+    return list(
+        Deliberation.objects.filter(matiere_code="", matiere_confirmed=False, matiere_suggestions=[]).values_list(
+            "pk", flat=True
+        )
+    )

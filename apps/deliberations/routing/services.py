@@ -15,16 +15,19 @@ def confirm_matiere(*, deliberation: Deliberation, code: str, user=None) -> Deli
     """Set the deliberation's matière to a level-2 code chosen by an agent and forget the suggestions."""
     code = (code or "").strip()
     if level2(code) != code:
-        raise RoutingError(f"« {code} » n'est pas une matière de niveau 2 de la nomenclature @ctes "
-                           "(par exemple 7.5 Subventions)." if code else "Choisissez une matière.")
+        raise RoutingError(
+            f"« {code} » n'est pas une matière de niveau 2 de la nomenclature @ctes (par exemple 7.5 Subventions)."
+            if code
+            else "Choisissez une matière."
+        )
     deliberation.matiere_code = code
     deliberation.matiere_nom = nomenclature.label_path(code)
     deliberation.matiere_confirmed = True
     deliberation.matiere_suggestions = []
-    deliberation.save(update_fields=["matiere_code", "matiere_nom", "matiere_confirmed", "matiere_suggestions",
-                                     "updated_at"])
-    logger.info("Matière %s confirmed on deliberation %s by user %s", code, deliberation.pk,
-                getattr(user, "pk", None))
+    deliberation.save(
+        update_fields=["matiere_code", "matiere_nom", "matiere_confirmed", "matiere_suggestions", "updated_at"]
+    )
+    logger.info("Matière %s confirmed on deliberation %s by user %s", code, deliberation.pk, getattr(user, "pk", None))
     return deliberation
 
 

@@ -29,8 +29,9 @@ class RoutingUnavailable(RoutingError):
     """The embedder (TEI in production) failed: worth trying again later."""
 
     def __init__(self):
-        super().__init__("Le service d'analyse des textes est momentanément indisponible ; réessayez dans "
-                         "quelques minutes.")
+        super().__init__(
+            "Le service d'analyse des textes est momentanément indisponible ; réessayez dans quelques minutes."
+        )
 
 
 def suggestions_from(router: classifier.Router, probabilities: np.ndarray, k: int = SUGGESTIONS) -> list[dict]:
@@ -45,20 +46,27 @@ def suggestions_from(router: classifier.Router, probabilities: np.ndarray, k: in
 
 def _item(code: str, score: float) -> dict:
     matiere = nomenclature.get(code)
-    return {"code": code, "label": matiere.label if matiere else "", "level": code.count(".") + 1,
-            "score": round(score, 3), "source": "classifier"}
+    return {
+        "code": code,
+        "label": matiere.label if matiere else "",
+        "level": code.count(".") + 1,
+        "score": round(score, 3),
+        "source": "classifier",
+    }
 
 
-def suggest_matieres(*, authority_id: int, objet: str, text: str = "", k: int = SUGGESTIONS,
-                     use_model: bool | None = None) -> list[dict]:
+def suggest_matieres(
+    *, authority_id: int, objet: str, text: str = "", k: int = SUGGESTIONS, use_model: bool | None = None
+) -> list[dict]:
     """Suggestions for a text not (yet) stored: [{code, label, level, score, source}], level 2 first."""
     if not (objet or "").strip():
         raise RoutingError("Indiquez l'objet de la délibération.")
     with _embedder_errors(), tenant_context(authority_id):
         router = router_for(authority_id)
         vector = get_embedder().embed_passages([embedding_text_for(objet, text)])[0]
-    return ranked_suggestions(router, router.probabilities(vector)[0], objet, text, k=k, use_model=use_model,
-                        authority_id=authority_id)
+    return ranked_suggestions(
+        router, router.probabilities(vector)[0], objet, text, k=k, use_model=use_model, authority_id=authority_id
+    )
 
 
 def suggest_for(deliberation: Deliberation, *, use_model: bool | None = None) -> list[dict]:
@@ -66,9 +74,14 @@ def suggest_for(deliberation: Deliberation, *, use_model: bool | None = None) ->
     with _embedder_errors():
         ensure_embeddings([deliberation])
         router = router_for(deliberation.authority_id)
-    suggestions = ranked_suggestions(router, router.probabilities(np.asarray(deliberation.embedding))[0],
-                               deliberation.objet, deliberation.text, use_model=use_model,
-                               authority_id=deliberation.authority_id)
+    suggestions = ranked_suggestions(
+        router,
+        router.probabilities(np.asarray(deliberation.embedding))[0],
+        deliberation.objet,
+        deliberation.text,
+        use_model=use_model,
+        authority_id=deliberation.authority_id,
+    )
     Deliberation.objects.filter(pk=deliberation.pk).update(matiere_suggestions=suggestions)
     deliberation.matiere_suggestions = suggestions
     return suggestions
@@ -84,8 +97,16 @@ def _embedder_errors():
         raise RoutingUnavailable() from exc
 
 
-def ranked_suggestions(router, probabilities, objet: str, text: str, *, k: int = SUGGESTIONS,
-                 use_model: bool | None = None, authority_id: int | None = None) -> list[dict]:
+def ranked_suggestions(
+    router,
+    probabilities,
+    objet: str,
+    text: str,
+    *,
+    k: int = SUGGESTIONS,
+    use_model: bool | None = None,
+    authority_id: int | None = None,
+) -> list[dict]:
     """The k best level-2 then level-1 codes; with the model, its pick among the classifier's
     MODEL_CANDIDATES best moves first (the scores stay the classifier's)."""
     with_model = model_enabled() if use_model is None else use_model

@@ -29,10 +29,11 @@ def training_rows(authority_id: int, model_id: str):
     """Labelled, embedded deliberations usable by this authority: its own and others' published ones.
     The explicit filter repeats what row-level security enforces, so that a query run without it
     (a maintenance script) could not learn from another authority's unpublished acts either."""
-    return (Deliberation.all_tenants
-            .filter(Q(authority_id=authority_id) | Q(published=True))
-            .exclude(matiere_code="")
-            .filter(embedding__isnull=False, embedding_model=model_id))
+    return (
+        Deliberation.all_tenants.filter(Q(authority_id=authority_id) | Q(published=True))
+        .exclude(matiere_code="")
+        .filter(embedding__isnull=False, embedding_model=model_id)
+    )
 
 
 _label_vectors: dict[str, classifier.Labels] = {}
@@ -66,9 +67,18 @@ def router_for(authority_id: int, *, method: str = classifier.DEFAULT_METHOD) ->
     authority's tenant context."""
     model_id = get_embedder().model_id
     rows = training_rows(authority_id, model_id)
-    signature = (model_id, method, tuple(rows.aggregate(n=Count("pk"), last=Max("updated_at"), top=Max("pk"),
-                                                         own=Count("pk", filter=Q(authority_id=authority_id)))
-                                         .values()))
+    signature = (
+        model_id,
+        method,
+        tuple(
+            rows.aggregate(
+                n=Count("pk"),
+                last=Max("updated_at"),
+                top=Max("pk"),
+                own=Count("pk", filter=Q(authority_id=authority_id)),
+            ).values()
+        ),
+    )
     with _lock:
         cached = _routers.get(authority_id)
         if cached and cached[0] == signature:
@@ -76,8 +86,13 @@ def router_for(authority_id: int, *, method: str = classifier.DEFAULT_METHOD) ->
             return cached[1]
     started = time.perf_counter()
     router = classifier.fit(_examples(rows, authority_id), nomenclature_labels(), method)
-    logger.info("Routing model of authority %s fitted (%s, %d classes) in %.2fs", authority_id, method,
-                len(router.classes), time.perf_counter() - started)
+    logger.info(
+        "Routing model of authority %s fitted (%s, %d classes) in %.2fs",
+        authority_id,
+        method,
+        len(router.classes),
+        time.perf_counter() - started,
+    )
     with _lock:
         _routers[authority_id] = (signature, router)
         while len(_routers) > CACHED_ROUTERS:
@@ -87,13 +102,18 @@ def router_for(authority_id: int, *, method: str = classifier.DEFAULT_METHOD) ->
 
 def _examples(rows, authority_id: int) -> classifier.Examples:
     vectors, codes, weights = [], [], []
-    for own, code, vector in (rows.annotate(own=Q(authority_id=authority_id))
-                              .order_by("-own", "-delib_date", "-pk")
-                              .values_list("own", "matiere_code", "embedding")[:MAX_TRAINING_ROWS]):
+    for own, code, vector in (
+        rows.annotate(own=Q(authority_id=authority_id))
+        .order_by("-own", "-delib_date", "-pk")
+        .values_list("own", "matiere_code", "embedding")[:MAX_TRAINING_ROWS]
+    ):
         if (code := level2(code)) is not None:
             vectors.append(vector)
             codes.append(code)
             weights.append(1.0 if own else OTHER_AUTHORITY_WEIGHT)
     dimensions = get_embedder().dimensions
-    return classifier.Examples(np.asarray(vectors, dtype=np.float32).reshape(len(codes), dimensions), codes,
-                               np.asarray(weights, dtype=np.float32))
+    return classifier.Examples(
+        np.asarray(vectors, dtype=np.float32).reshape(len(codes), dimensions),
+        codes,
+        np.asarray(weights, dtype=np.float32),
+    )

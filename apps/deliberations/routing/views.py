@@ -41,7 +41,9 @@ def matiere_choices() -> list[tuple[str, str]]:
 def routing_page(request):
     page = Paginator(pending(), PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
-        "page": page, "matiere_choices": matiere_choices(), "safe_percent": round(SAFE_SCORE * 100),
+        "page": page,
+        "matiere_choices": matiere_choices(),
+        "safe_percent": round(SAFE_SCORE * 100),
         "safe_count": safe_pending().count(),
         "unclassified_count": len(unclassified_ids()),
         "last_job": Job.objects.filter(kind=JOB_KIND).order_by("-created_at", "-id").first(),
@@ -64,8 +66,9 @@ def accept_safe(request):
 @ability_required("routing", "classify")
 @require_POST
 def run_classification(request):
-    job = enqueue_classification(authority=request.authority, deliberation_ids=unclassified_ids(),
-                                         created_by=request.user)
+    job = enqueue_classification(
+        authority=request.authority, deliberation_ids=unclassified_ids(), created_by=request.user
+    )
     if job is None:
         messages.info(request, "Toutes les délibérations ont une matière ou une suggestion.")
     else:
@@ -83,14 +86,18 @@ def deliberation_matiere(request, pk):
         if not can(request.role, "routing", "confirm"):
             messages.error(request, "Votre rôle ne permet pas de choisir la matière.")
             return redirect("deliberation-detail", pk=pk)
-        done = _suggest(request, deliberation, context) if request.POST.get("suggest") else _confirm(
-            request, deliberation, context)
+        done = (
+            _suggest(request, deliberation, context)
+            if request.POST.get("suggest")
+            else _confirm(request, deliberation, context)
+        )
         if done and not request.htmx:
             return redirect(context["next"] or "deliberation-routing")
     if request.htmx:
         return render(request, "deliberations/routing/_suggestions.html", context)
-    return render(request, "deliberations/routing/matiere.html", context,
-                  status=400 if context.get("routing_error") else 200)
+    return render(
+        request, "deliberations/routing/matiere.html", context, status=400 if context.get("routing_error") else 200
+    )
 
 
 def _confirm(request, deliberation, context) -> bool:
@@ -126,18 +133,20 @@ def try_classifier(request):
     context = {"objet": objet, "text": text, "max_objet": MAX_OBJET_CHARS}
     if request.method == "POST":
         if len(objet) > MAX_OBJET_CHARS or len(text) > MAX_TEXT_CHARS:
-            context["trial_error"] = (f"L'objet est limité à {french.number(MAX_OBJET_CHARS)} caractères et le "
-                                      f"texte à {french.number(MAX_TEXT_CHARS)} caractères.")
+            context["trial_error"] = (
+                f"L'objet est limité à {french.number(MAX_OBJET_CHARS)} caractères et le "
+                f"texte à {french.number(MAX_TEXT_CHARS)} caractères."
+            )
         else:
             try:
-                context["suggestions"] = suggest_matieres(authority_id=request.authority.pk, objet=objet,
-                                                                  text=text)
+                context["suggestions"] = suggest_matieres(authority_id=request.authority.pk, objet=objet, text=text)
             except RoutingError as error:
                 context["trial_error"] = str(error)
     if request.htmx:
         return render(request, "deliberations/routing/_trial.html", context)
-    return render(request, "deliberations/routing/trial.html", context,
-                  status=400 if context.get("trial_error") else 200)
+    return render(
+        request, "deliberations/routing/trial.html", context, status=400 if context.get("trial_error") else 200
+    )
 
 
 urlpatterns = [

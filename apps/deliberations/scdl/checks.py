@@ -13,15 +13,25 @@ from apps.deliberations import nomenclature
 # What validata accepts before the « / » of DELIB_MATIERE_NOM (accents and case ignored). The shipped
 # @ctes file spells one of them « pourvoirs »: its own level-1 labels are accepted too.
 NOMENCLATURE_LEVEL1_LABELS = [
-    "Commande publique", "Urbanisme", "Domaine et patrimoine", "Fonction publique",
-    "Institutions et vie politique", "Libertés publiques et pouvoirs de police", "Finances locales",
-    "Domaines de compétences par thèmes", "Autres domaines de compétences",
+    "Commande publique",
+    "Urbanisme",
+    "Domaine et patrimoine",
+    "Fonction publique",
+    "Institutions et vie politique",
+    "Libertés publiques et pouvoirs de police",
+    "Finances locales",
+    "Domaines de compétences par thèmes",
+    "Autres domaines de compétences",
 ]
 LA_POSTE_SIREN = "356000000"
 LA_POSTE_HEAD_OFFICE = "35600000000048"  # the one La Poste SIRET that does follow the Luhn key
-OPERATORS = {">": (operator.gt, "supérieur à"), ">=": (operator.ge, "supérieur ou égal à"),
-             "==": (operator.eq, "égal à"), "<=": (operator.le, "inférieur ou égal à"),
-             "<": (operator.lt, "inférieur à")}
+OPERATORS = {
+    ">": (operator.gt, "supérieur à"),
+    ">=": (operator.ge, "supérieur ou égal à"),
+    "==": (operator.eq, "égal à"),
+    "<=": (operator.le, "inférieur ou égal à"),
+    "<": (operator.lt, "inférieur à"),
+}
 # Why a comparison matters, in the user's words: (column, column2) → reason.
 COMPARE_REASONS = {
     ("PREF_DATE", "DELIB_DATE"): "un acte ne peut pas être reçu en préfecture avant d'avoir été adopté",
@@ -62,13 +72,22 @@ class RowState:
             return f"{place}, {column}" if place else column
         return place
 
-    def add(self, column: str | None, code: str, message: str, value="", severity: str = "error",
-            across: bool = False) -> None:
+    def add(
+        self, column: str | None, code: str, message: str, value="", severity: str = "error", across: bool = False
+    ) -> None:
         """`across`: the problem is between columns, so the message names the row only (its text names them)."""
         place = self.where(None if across else column)
         text = f"{place} : {message}" if place else message[:1].upper() + message[1:]  # a single row (form, API)
-        self.issues.append(Issue(row=self.row, column=column, code=code, message=text,
-                                 value="" if value is None else str(value), severity=severity))
+        self.issues.append(
+            Issue(
+                row=self.row,
+                column=column,
+                code=code,
+                message=text,
+                value="" if value is None else str(value),
+                severity=severity,
+            )
+        )
 
 
 def siret_is_valid(siret: str) -> bool:
@@ -92,8 +111,13 @@ def french_siret_value(state: RowState, params: dict) -> None:
     column = params["column"]
     value = state.typed.get(column)
     if state.ok(column) and not siret_is_valid(value):
-        state.add(column, "french-siret-value", f"« {value} » n'est pas un numéro SIRET valide (sa clé de contrôle "
-                  "ne correspond pas) ; recopiez les 14 chiffres depuis annuaire-entreprises.data.gouv.fr.", value)
+        state.add(
+            column,
+            "french-siret-value",
+            f"« {value} » n'est pas un numéro SIRET valide (sa clé de contrôle "
+            "ne correspond pas) ; recopiez les 14 chiffres depuis annuaire-entreprises.data.gouv.fr.",
+            value,
+        )
 
 
 def year_interval_value(state: RowState, params: dict) -> None:
@@ -104,16 +128,28 @@ def year_interval_value(state: RowState, params: dict) -> None:
     years = value.split("/")
     if len(years) == 1:
         if str(params.get("allow-year-only", "")).lower() not in ("yes", "true"):
-            state.add(column, "year-interval-value", f"« {value} » : une période AAAA/AAAA est attendue "
-                      f"(ex. {value}/{int(value) + 1}).", value)
+            state.add(
+                column,
+                "year-interval-value",
+                f"« {value} » : une période AAAA/AAAA est attendue (ex. {value}/{int(value) + 1}).",
+                value,
+            )
         return
     first, second = (int(y) for y in years)
     if first == second:
-        state.add(column, "year-interval-value", f"période « {value} » invalide : les deux années sont identiques ; "
-                  f"écrivez l'année seule ({first}).", value)
+        state.add(
+            column,
+            "year-interval-value",
+            f"période « {value} » invalide : les deux années sont identiques ; écrivez l'année seule ({first}).",
+            value,
+        )
     elif first > second:
-        state.add(column, "year-interval-value", f"période « {value} » invalide : la seconde année doit suivre la "
-                  f"première ; écrivez {second}/{first}.", value)
+        state.add(
+            column,
+            "year-interval-value",
+            f"période « {value} » invalide : la seconde année doit suivre la première ; écrivez {second}/{first}.",
+            value,
+        )
 
 
 def cohesive_columns_value(state: RowState, params: dict) -> None:
@@ -122,10 +158,14 @@ def cohesive_columns_value(state: RowState, params: dict) -> None:
     if not filled or len(filled) == len(columns):
         return
     empty = [c for c in columns if c not in state.filled]
-    state.add(empty[0], "cohesive-columns-value",
-              f"{' et '.join(filled)} {'est rempli' if len(filled) == 1 else 'sont remplis'} mais "
-              f"{' et '.join(empty)} {'est vide' if len(empty) == 1 else 'sont vides'} ; ces colonnes vont "
-              "ensemble : remplissez-les toutes ou laissez-les toutes vides.", across=True)
+    state.add(
+        empty[0],
+        "cohesive-columns-value",
+        f"{' et '.join(filled)} {'est rempli' if len(filled) == 1 else 'sont remplis'} mais "
+        f"{' et '.join(empty)} {'est vide' if len(empty) == 1 else 'sont vides'} ; ces colonnes vont "
+        "ensemble : remplissez-les toutes ou laissez-les toutes vides.",
+        across=True,
+    )
 
 
 def compare_columns_value(state: RowState, params: dict) -> None:
@@ -136,8 +176,13 @@ def compare_columns_value(state: RowState, params: dict) -> None:
     compare, wording = OPERATORS[op]
     if not compare(left, right):
         reason = COMPARE_REASONS.get((column, column2), "corrigez l'une des deux valeurs")
-        state.add(column, "compare-columns-value", f"{column} ({_show(left)}) devrait être {wording} {column2} "
-                  f"({_show(right)}) ; {reason}.", _show(left), across=True)
+        state.add(
+            column,
+            "compare-columns-value",
+            f"{column} ({_show(left)}) devrait être {wording} {column2} ({_show(right)}) ; {reason}.",
+            _show(left),
+            across=True,
+        )
 
 
 def sum_columns_value(state: RowState, params: dict) -> None:
@@ -146,9 +191,14 @@ def sum_columns_value(state: RowState, params: dict) -> None:
         return
     computed = sum(state.typed[c] for c in parts)
     if computed != state.typed[total_column]:
-        state.add(total_column, "sum-columns-value", f"la somme {' + '.join(parts)} ({computed}) diffère de "
-                  f"{total_column} ({state.typed[total_column]}) ; corrigez les décomptes ou le nombre de votants.",
-                  computed, across=True)
+        state.add(
+            total_column,
+            "sum-columns-value",
+            f"la somme {' + '.join(parts)} ({computed}) diffère de "
+            f"{total_column} ({state.typed[total_column]}) ; corrigez les décomptes ou le nombre de votants.",
+            computed,
+            across=True,
+        )
 
 
 def nomenclature_actes_value(state: RowState, params: dict) -> None:
@@ -158,18 +208,32 @@ def nomenclature_actes_value(state: RowState, params: dict) -> None:
     if not state.ok(column):
         return
     if "/" not in value:
-        state.add(column, "nomenclature-actes-value", f"« {value} » n'a pas la forme « matière/sous-matière » de la "
-                  "nomenclature @ctes (signe « / » manquant) ; écrivez par exemple "
-                  f"« {_label_example(state)} ».", value)
+        state.add(
+            column,
+            "nomenclature-actes-value",
+            f"« {value} » n'a pas la forme « matière/sous-matière » de la "
+            "nomenclature @ctes (signe « / » manquant) ; écrivez par exemple "
+            f"« {_label_example(state)} ».",
+            value,
+        )
         return
-    prefix = value[:value.index("/")]
+    prefix = value[: value.index("/")]
     if not _is_level1_label(prefix):
-        state.add(column, "nomenclature-actes-value", f"« {prefix} » n'est pas une matière @ctes de niveau 1 "
-                  "(Commande publique, Urbanisme, Finances locales…) ; écrivez par exemple "
-                  f"« {_label_example(state)} ».", value)
+        state.add(
+            column,
+            "nomenclature-actes-value",
+            f"« {prefix} » n'est pas une matière @ctes de niveau 1 "
+            "(Commande publique, Urbanisme, Finances locales…) ; écrivez par exemple "
+            f"« {_label_example(state)} ».",
+            value,
+        )
     elif prefix != prefix.rstrip() or "/ " in value:
-        state.add(column, "nomenclature-actes-value", f"« {value} » : le signe « / » ne doit être ni précédé ni "
-                  "suivi d'une espace ; supprimez ces espaces.", value)
+        state.add(
+            column,
+            "nomenclature-actes-value",
+            f"« {value} » : le signe « / » ne doit être ni précédé ni suivi d'une espace ; supprimez ces espaces.",
+            value,
+        )
 
 
 def _label_example(state: RowState) -> str:

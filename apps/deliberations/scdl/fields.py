@@ -12,11 +12,23 @@ SCHEMA_PATH = Path(__file__).resolve().parent.parent / "reference" / "schema-del
 
 # SCDL column → Deliberation field, in the schema's order (a test checks it against the schema file).
 COLUMNS = {
-    "COLL_NOM": "coll_nom", "COLL_SIRET": "coll_siret", "DELIB_ID": "delib_id", "DELIB_DATE": "delib_date",
-    "DELIB_MATIERE_CODE": "matiere_code", "DELIB_MATIERE_NOM": "matiere_nom", "DELIB_OBJET": "objet",
-    "BUDGET_ANNEE": "budget_annee", "BUDGET_NOM": "budget_nom", "PREF_ID": "pref_id", "PREF_DATE": "pref_date",
-    "VOTE_EFFECTIF": "vote_effectif", "VOTE_REEL": "vote_reel", "VOTE_POUR": "vote_pour",
-    "VOTE_CONTRE": "vote_contre", "VOTE_ABSTENTION": "vote_abstention", "DELIB_URL": "delib_url",
+    "COLL_NOM": "coll_nom",
+    "COLL_SIRET": "coll_siret",
+    "DELIB_ID": "delib_id",
+    "DELIB_DATE": "delib_date",
+    "DELIB_MATIERE_CODE": "matiere_code",
+    "DELIB_MATIERE_NOM": "matiere_nom",
+    "DELIB_OBJET": "objet",
+    "BUDGET_ANNEE": "budget_annee",
+    "BUDGET_NOM": "budget_nom",
+    "PREF_ID": "pref_id",
+    "PREF_DATE": "pref_date",
+    "VOTE_EFFECTIF": "vote_effectif",
+    "VOTE_REEL": "vote_reel",
+    "VOTE_POUR": "vote_pour",
+    "VOTE_CONTRE": "vote_contre",
+    "VOTE_ABSTENTION": "vote_abstention",
+    "DELIB_URL": "delib_url",
 }
 FIELDS = tuple(COLUMNS.values())  # the model fields, in the schema's order
 VOTE_FIELDS = ("vote_effectif", "vote_reel", "vote_pour", "vote_contre", "vote_abstention")

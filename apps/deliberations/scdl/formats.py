@@ -56,8 +56,7 @@ def _csv_rows(path, encoding: str, delimiter: str, mapping: dict[int, str], widt
                 row_number += 1
                 if not any(cell.strip() for cell in record):
                     continue  # blank line or a spreadsheet's empty row
-                row = {name: record[position] if position < len(record) else None
-                       for position, name in mapping.items()}
+                row = {name: record[position] if position < len(record) else None for position, name in mapping.items()}
                 if len(record) < width or any(cell.strip() for cell in record[width:]):
                     row[ROW_SHAPE_KEY] = (len(record), width)
                 yield row_number, row
@@ -70,8 +69,10 @@ def _csv_rows(path, encoding: str, delimiter: str, mapping: dict[int, str], widt
 def _quote_problem(error: str) -> str:
     if "field larger" in error:
         return "une cellule est anormalement longue : un guillemet ouvert n'est sans doute jamais refermé."
-    return ("guillemet mal placé : un guillemet ouvert dans une cellule n'est pas refermé, ou un guillemet à "
-            "l'intérieur d'un texte entre guillemets n'est pas doublé (\"\") ; corrigez cette ligne.")
+    return (
+        "guillemet mal placé : un guillemet ouvert dans une cellule n'est pas refermé, ou un guillemet à "
+        "l'intérieur d'un texte entre guillemets n'est pas doublé (\"\") ; corrigez cette ligne."
+    )
 
 
 # --- JSON ----------------------------------------------------------------------------------------------
@@ -87,8 +88,10 @@ def open_json(path, encoding: str, notices: list[str], label: str):
     if first is None:
         raise ScdlFormatError(f"{label} ne contient aucun enregistrement (liste JSON vide).")
     if not isinstance(first, dict):
-        raise ScdlFormatError(f"{label} : le JSON doit être une liste d'objets, un par délibération "
-                              f"([{{\"coll_nom\": …}}, …]) ; le premier élément est « {str(first)[:40]} ».")
+        raise ScdlFormatError(
+            f"{label} : le JSON doit être une liste d'objets, un par délibération "
+            f'([{{"coll_nom": …}}, …]) ; le premier élément est « {str(first)[:40]} ».'
+        )
     columns = [str(key) for key in _unwrap(first)]
     map_columns(columns, label, notices, strict_header=False)
     source = ScdlSource(format="json", encoding=encoding, delimiter=None, columns=columns, notices=notices)
@@ -113,8 +116,10 @@ def _json_rows(path, encoding: str, label: str, notices: list[str]):
             for index, record in enumerate(_json_records(text, label), start=1):
                 record = _unwrap(record)
                 if not isinstance(record, dict):
-                    raise ScdlFormatError(f"Enregistrement {index} : un objet JSON {{…}} est attendu, trouvé "
-                                          f"« {str(record)[:40]} ». Chaque élément de la liste doit être un objet.")
+                    raise ScdlFormatError(
+                        f"Enregistrement {index} : un objet JSON {{…}} est attendu, trouvé "
+                        f"« {str(record)[:40]} ». Chaque élément de la liste doit être un objet."
+                    )
                 row = {}
                 for key, value in record.items():
                     canonical = canonical_column(key)
@@ -144,7 +149,7 @@ def _json_records(text, label: str):
                 break
             chunk = text.read(CHUNK_BYTES)
             buffer, position, eof = chunk, 0, not chunk
-        char = buffer[position:position + 1]
+        char = buffer[position : position + 1]
         if char == "]":
             return
         if char == "," and not expect_item:
@@ -152,16 +157,19 @@ def _json_records(text, label: str):
             continue
         try:
             if not expect_item or not char:
-                raise json.JSONDecodeError("« , » ou « ] » attendu" if char else "fin de fichier inattendue",
-                                           buffer, position)
+                raise json.JSONDecodeError(
+                    "« , » ou « ] » attendu" if char else "fin de fichier inattendue", buffer, position
+                )
             item, position = decoder.raw_decode(buffer, position)
         except json.JSONDecodeError as error:
             chunk = "" if eof else text.read(CHUNK_BYTES)
             if chunk:  # the item may just be cut by the end of the buffer
                 buffer, position = buffer[position:] + chunk, 0
                 continue
-            raise ScdlFormatError(f"{label} n'est pas un JSON valide ({error.msg}). Vérifiez qu'il est complet "
-                                  "(crochet « ] » final) et que les objets sont séparés par des virgules.") from error
+            raise ScdlFormatError(
+                f"{label} n'est pas un JSON valide ({error.msg}). Vérifiez qu'il est complet "
+                "(crochet « ] » final) et que les objets sont séparés par des virgules."
+            ) from error
         expect_item = False
         yield item
         if position > CHUNK_BYTES:
@@ -177,5 +185,7 @@ def _wrapped_records(document: str, label: str):
         if isinstance(data.get(key), list):
             yield from data[key]
             return
-    raise ScdlFormatError(f"{label} est un objet JSON sans liste d'enregistrements : une liste "
-                          f"[{{\"coll_nom\": …}}, …] est attendue (ou un objet {{\"records\": [...]}}).")
+    raise ScdlFormatError(
+        f"{label} est un objet JSON sans liste d'enregistrements : une liste "
+        f'[{{"coll_nom": …}}, …] est attendue (ou un objet {{"records": [...]}}).'
+    )

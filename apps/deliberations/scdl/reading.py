@@ -16,8 +16,12 @@ from .source import CHUNK_BYTES, SAMPLE_BYTES, SAVE_AS_CSV, ScdlFormatError, Scd
 # Single-byte encodings a French authority's spreadsheet may produce; charset-normalizer picks among these
 # only, since left free it mistakes short French texts for Central-European code pages.
 LEGACY_ENCODINGS = ["cp1252", "iso8859_15", "latin_1"]
-ENCODING_NAMES = {"cp1252": "Windows-1252", "iso8859_15": "ISO-8859-15", "latin_1": "ISO-8859-1 (Latin-1)",
-                  "utf-16": "UTF-16"}
+ENCODING_NAMES = {
+    "cp1252": "Windows-1252",
+    "iso8859_15": "ISO-8859-15",
+    "latin_1": "ISO-8859-1 (Latin-1)",
+    "utf-16": "UTF-16",
+}
 # UTF-8 sequences of French letters and typographic quotes: found in a file that is not valid UTF-8, they
 # mean two encodings were mixed (decoding it as Windows-1252 would yield « Ã© »).
 UTF8_FRENCH_SEQUENCES = re.compile(rb"\xc3[\x80-\xbf]|\xc5[\x92\x93]|\xe2\x80[\x93\x94\x98\x99\x9c\x9d\xa6]")
@@ -64,8 +68,9 @@ def open_scdl(path, filename: str = "") -> tuple[ScdlSource, Iterator[tuple[int,
 def _detect_encoding(stream, label: str) -> tuple[str, list[str]]:
     head = stream.read(SAMPLE_BYTES)
     if not head.strip(b" \t\r\n\x00\xef\xbb\xbf"):
-        raise ScdlFormatError(f"{label} est vide : il ne contient aucune ligne. Vérifiez que vous avez déposé le "
-                              "bon fichier.")
+        raise ScdlFormatError(
+            f"{label} est vide : il ne contient aucune ligne. Vérifiez que vous avez déposé le bon fichier."
+        )
     for signature, kind in BINARY_SIGNATURES:
         if head.startswith(signature):
             raise ScdlFormatError(f"{label} est {kind}, pas un fichier CSV ou JSON. {SAVE_AS_CSV}")
@@ -74,8 +79,9 @@ def _detect_encoding(stream, label: str) -> tuple[str, list[str]]:
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _check_decodes(stream, "utf-16", label), ["Fichier encodé en UTF-16 : converti en UTF-8."]
     if b"\x00" in head:
-        raise ScdlFormatError(f"{label} est un fichier binaire (octets nuls), pas un tableau CSV ou JSON. "
-                              f"{SAVE_AS_CSV}")
+        raise ScdlFormatError(
+            f"{label} est un fichier binaire (octets nuls), pas un tableau CSV ou JSON. {SAVE_AS_CSV}"
+        )
     failing_chunk = _first_non_utf8_chunk(stream)
     if failing_chunk is None:
         return "utf-8", []
@@ -101,7 +107,7 @@ def _first_non_utf8_chunk(stream) -> bytes | None:
         try:
             decoder.decode(chunk)
         except UnicodeDecodeError as error:
-            return chunk[max(0, error.start - SAMPLE_BYTES // 2):error.start + SAMPLE_BYTES // 2]
+            return chunk[max(0, error.start - SAMPLE_BYTES // 2) : error.start + SAMPLE_BYTES // 2]
     try:
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
@@ -116,8 +122,10 @@ def _check_decodes(stream, encoding: str, label: str) -> str:
             decoder.decode(chunk)
         decoder.decode(b"", final=True)
     except UnicodeDecodeError as error:
-        raise ScdlFormatError(f"{label} annonce l'encodage {encoding.upper()} mais contient des octets invalides "
-                              f"dans cet encodage. Réenregistrez-le en « CSV UTF-8 ».") from error
+        raise ScdlFormatError(
+            f"{label} annonce l'encodage {encoding.upper()} mais contient des octets invalides "
+            f"dans cet encodage. Réenregistrez-le en « CSV UTF-8 »."
+        ) from error
     return encoding
 
 
@@ -128,14 +136,17 @@ def _check_not_mixed(stream, encoding: str, label: str) -> None:
         if UTF8_FRENCH_SEQUENCES.search(tail + chunk):
             raise ScdlFormatError(
                 f"{label} mélange deux encodages (une partie en UTF-8, une autre en {ENCODING_NAMES[encoding]}) : "
-                "les accents seraient corrompus. Ouvrez-le dans un tableur et réenregistrez-le en « CSV UTF-8 ».")
+                "les accents seraient corrompus. Ouvrez-le dans un tableur et réenregistrez-le en « CSV UTF-8 »."
+            )
         tail = chunk[-2:]
 
 
 def _refuse_markup(head: str, label: str) -> None:
     start = head.lstrip()[:100].lower()
     if start.startswith(("<!doctype html", "<html")):
-        raise ScdlFormatError(f"{label} est une page web (HTML), pas un tableau : si vous avez donné une adresse, "
-                              "vérifiez qu'elle mène directement au fichier CSV et non à la page qui le présente.")
+        raise ScdlFormatError(
+            f"{label} est une page web (HTML), pas un tableau : si vous avez donné une adresse, "
+            "vérifiez qu'elle mène directement au fichier CSV et non à la page qui le présente."
+        )
     if start.startswith("<"):
         raise ScdlFormatError(f"{label} est un document XML, pas un tableau CSV ou JSON. {SAVE_AS_CSV}")

@@ -61,8 +61,10 @@ def map_columns(found: list[str], label: str, notices: list[str], strict_header:
         if canonical in known:
             if canonical in mapping.values():
                 first = next(p for p, c in mapping.items() if c == canonical) + 1
-                raise ScdlFormatError(f"La colonne {canonical} apparaît deux fois dans l'en-tête (colonnes {first} "
-                                      f"et {position + 1}) : supprimez l'une des deux.")
+                raise ScdlFormatError(
+                    f"La colonne {canonical} apparaît deux fois dans l'en-tête (colonnes {first} "
+                    f"et {position + 1}) : supprimez l'une des deux."
+                )
             mapping[position] = canonical
             if str(name).strip().upper() != canonical:  # lower-case names are common (JSON exports)
                 renamed.append(f"« {str(name).strip()} » → {canonical}")
@@ -73,20 +75,29 @@ def map_columns(found: list[str], label: str, notices: list[str], strict_header:
     if not mapping:
         shown = ", ".join(f"« {str(n).strip()[:40]} »" for n in found[:3])
         if not strict_header:
-            raise ScdlFormatError(f"{label} : les objets JSON n'ont aucune clé du schéma SCDL « Délibérations » "
-                                  f"(clés lues : {shown}). Les clés attendues sont coll_nom, coll_siret, delib_id…")
+            raise ScdlFormatError(
+                f"{label} : les objets JSON n'ont aucune clé du schéma SCDL « Délibérations » "
+                f"(clés lues : {shown}). Les clés attendues sont coll_nom, coll_siret, delib_id…"
+            )
         raise ScdlFormatError(
             f"{label} ne contient aucune colonne du schéma SCDL « Délibérations » (en-tête lu : {shown}). La "
             "première ligne doit nommer les colonnes : COLL_NOM, COLL_SIRET, DELIB_ID, DELIB_DATE… Vérifiez aussi "
-            "le séparateur (virgule, point-virgule ou tabulation).")
+            "le séparateur (virgule, point-virgule ou tabulation)."
+        )
     if renamed:
-        notices.append("Noms de colonnes reconnus malgré leur graphie : " + ", ".join(renamed[:5])
-                       + (" …" if len(renamed) > 5 else "") + ".")
+        notices.append(
+            "Noms de colonnes reconnus malgré leur graphie : "
+            + ", ".join(renamed[:5])
+            + (" …" if len(renamed) > 5 else "")
+            + "."
+        )
     present = set(mapping.values())
     missing_required = [name for name in required_field_names() if name not in present]
     if strict_header and missing_required:
-        raise ScdlFormatError(f"Colonnes obligatoires absentes de l'en-tête : {', '.join(missing_required)}. "
-                              "Ajoutez-les (même vides) avec exactement ces noms, puis déposez à nouveau le fichier.")
+        raise ScdlFormatError(
+            f"Colonnes obligatoires absentes de l'en-tête : {', '.join(missing_required)}. "
+            "Ajoutez-les (même vides) avec exactement ces noms, puis déposez à nouveau le fichier."
+        )
     missing_optional = [n for n in scdl_field_names() if n not in present and n not in missing_required]
     if strict_header and missing_optional:
         notices.append(f"Colonnes facultatives absentes, considérées vides : {', '.join(missing_optional)}.")

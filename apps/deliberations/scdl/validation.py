@@ -14,10 +14,9 @@ from pathlib import Path
 
 from frictionless import Schema
 
-from apps.deliberations import nomenclature
-
 from .checks import CUSTOM_CHECKS, Issue, RowState
 from .fields import COLUMNS, SCHEMA_PATH
+from .matiere import AMBIGUOUS, MatiereChecker
 from .source import ROW_SHAPE_KEY
 
 __all__ = ["CheckedRow", "Issue", "ScdlValidator", "validate_rows"]
@@ -33,11 +32,12 @@ HINTS = {
 DATE_WITH_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(?:Z|[+-]\d{2}:?\d{2})?$")
 FRENCH_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 MAX_VOTES = 2_147_483_647  # PositiveIntegerField's ceiling
-AMBIGUOUS = object()  # a numeric matière code no label can resolve
 # Values that certainly pass frictionless' date and uri readers, which are slow (strptime, rfc3986).
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::\d{1,5})?(?:/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?"
-                       r"(?:\?[A-Za-z0-9._~%!$&'()*+,;=:@/?-]*)?")
+PLAIN_URL = re.compile(
+    r"https?://[A-Za-z0-9.-]+(?::\d{1,5})?(?:/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*)?"
+    r"(?:\?[A-Za-z0-9._~%!$&'()*+,;=:@/?-]*)?"
+)
 
 
 @dataclass
@@ -62,7 +62,7 @@ class ScdlValidator:
         self.fields = list(self.schema.fields)
         # frictionless builds a reader per read_cell() call; building each once makes validation ~2x faster
         self.cell_readers = {f.name: _with_shortcut(f, f.create_cell_reader()) for f in self.fields}
-        self._named: dict[str, object] = {}
+        self.matieres = MatiereChecker()
         self.custom_checks = []
         for check in descriptor.get("custom_checks", []):
             if check["name"] not in CUSTOM_CHECKS:
@@ -70,25 +70,30 @@ class ScdlValidator:
             self.custom_checks.append((CUSTOM_CHECKS[check["name"]], check.get("params", {})))
         from apps.deliberations.models import Deliberation
 
-        self.max_lengths = {name: getattr(Deliberation._meta.get_field(attr), "max_length", None)
-                            for name, attr in COLUMNS.items()}
+        self.max_lengths = {
+            name: getattr(Deliberation._meta.get_field(attr), "max_length", None) for name, attr in COLUMNS.items()
+        }
 
     def check_row(self, row_number: int | None, raw: dict) -> CheckedRow:
         state = RowState(row_number, self.row_label)
         if raw.get(ROW_SHAPE_KEY):
             found, expected = raw[ROW_SHAPE_KEY]
-            state.add(None, "row-shape", f"{found} cellules au lieu de {expected} ; une virgule (ou un point-virgule) "
-                      "dans un texte doit être entourée de guillemets, sinon les valeurs glissent de colonne.")
+            state.add(
+                None,
+                "row-shape",
+                f"{found} cellules au lieu de {expected} ; une virgule (ou un point-virgule) "
+                "dans un texte doit être entourée de guillemets, sinon les valeurs glissent de colonne.",
+            )
         for schema_field in self.fields:
             name = schema_field.name
             value = self._prepare(state, schema_field, raw.get(name))
             if name == "DELIB_MATIERE_CODE":
-                value = self._resolve_matiere_code(state, value, raw.get("DELIB_MATIERE_NOM"))
+                value = self.matieres.resolve_code(state, value, raw.get("DELIB_MATIERE_NOM"))
                 if value is AMBIGUOUS:
                     state.typed[name] = None
                     continue
             self._read(state, schema_field, value)
-        self._check_matiere(state)
+        self.matieres.check(state)
         self._check_database_limits(state)  # first, so that cross-column checks skip what cannot be stored
         for check, params in self.custom_checks:
             check(state, params)
@@ -107,9 +112,15 @@ class ScdlValidator:
             if not value:
                 return None
             if schema_field.type == "date" and (match := DATE_WITH_TIME.match(value)):
-                state.add(name, "date-time-dropped", f"« {value} » contient une heure ({match.group(2)}) : seule la "
-                          f"date {match.group(1)} est retenue. Écrivez la date seule (AAAA-MM-JJ) pour un fichier "
-                          "conforme.", value, severity="warning")
+                state.add(
+                    name,
+                    "date-time-dropped",
+                    f"« {value} » contient une heure ({match.group(2)}) : seule la "
+                    f"date {match.group(1)} est retenue. Écrivez la date seule (AAAA-MM-JJ) pour un fichier "
+                    "conforme.",
+                    value,
+                    severity="warning",
+                )
                 return match.group(1)
             return value
         if isinstance(value, int | float | Decimal) and schema_field.type == "string" and name != "DELIB_MATIERE_CODE":
@@ -141,8 +152,10 @@ class ScdlValidator:
                 suggestion = f" : écrivez {year}-{int(month):02d}-{int(day):02d}"
             return f"{shown} n'est pas une date au format AAAA-MM-JJ{suggestion} (ex. {schema_field.example})."
         if kind == "type" and schema_field.type == "integer":
-            return f"{shown} n'est pas un nombre entier ; indiquez un nombre sans espace ni décimale (ex. " \
-                   f"{schema_field.example})."
+            return (
+                f"{shown} n'est pas un nombre entier ; indiquez un nombre sans espace ni décimale (ex. "
+                f"{schema_field.example})."
+            )
         if kind == "type" and schema_field.format == "uri":
             return f"{shown} n'est pas une adresse web complète ; indiquez une {hint}, ex. {schema_field.example}."
         if kind == "type":
@@ -150,78 +163,6 @@ class ScdlValidator:
         if kind == "pattern":
             return f"{shown} n'a pas le format attendu ({hint})."
         return f"{shown} ne respecte pas la contrainte « {kind} » du schéma SCDL ({hint})."
-
-    # --- matière -----------------------------------------------------------------------------------------
-
-    def _resolve_matiere_code(self, state: RowState, value, label):
-        """A JSON number cannot tell 7.1 from 7.10 (nor can a spreadsheet that dropped the trailing zero):
-        let DELIB_MATIERE_NOM decide, say so, and refuse to guess when it cannot."""
-        column = "DELIB_MATIERE_CODE"
-        is_number = isinstance(value, int | float | Decimal) and not isinstance(value, bool)
-        if is_number:
-            candidates = nomenclature.candidates_for_number(value)
-            text = repr(float(value)) if isinstance(value, float) else str(value)
-        elif isinstance(value, str) and value.endswith(".1"):
-            text = value
-            candidates = [value, f"{value}0"] if nomenclature.get(f"{value}0") else [value]
-        else:
-            return value
-        if len(candidates) < 2:
-            return candidates[0] if candidates else text
-        short, long = candidates
-        named = self._match_label(label.strip()) if isinstance(label, str) else None
-        named_code = named.code if named is not None else ""
-        if named_code == short:
-            return short
-        what = "le nombre" if is_number else "la valeur"
-        short_label, long_label = nomenclature.get(short).label, nomenclature.get(long).label
-        if named_code == long:
-            state.add(column, "matiere-code-interpreted", f"{what} {text} a été lu comme le code {long} ({long_label}) "
-                      f"d'après DELIB_MATIERE_NOM « {label.strip()} » ; un nombre perd son zéro final : écrivez le "
-                      f"code comme texte (\"{long}\") pour lever l'ambiguïté.", value, severity="warning")
-            return long
-        if not is_number:
-            return value  # « 7.1 » written as text means 7.1; a label for another matière is reported later
-        state.add(column, "matiere-code-ambiguous", f"le nombre {text} est ambigu : {short} ({short_label}) ou {long} "
-                  f"({long_label}), un nombre perdant son zéro final, et DELIB_MATIERE_NOM ne permet pas de trancher ; "
-                  f"écrivez le code comme texte, « {short} » ou « {long} ».", value)
-        state.filled.add(column)
-        state.invalid.add(column)
-        return AMBIGUOUS
-
-    def _check_matiere(self, state: RowState) -> None:
-        """The code must exist in the @ctes nomenclature, and should agree with the label when the label is @ctes."""
-        column, code = "DELIB_MATIERE_CODE", state.typed.get("DELIB_MATIERE_CODE")
-        if not state.ok(column):
-            if "DELIB_MATIERE_CODE" not in state.filled and state.ok("DELIB_MATIERE_NOM"):
-                named = self._match_label(state.typed["DELIB_MATIERE_NOM"])
-                if named is not None and named.level == 2:
-                    label = state.typed["DELIB_MATIERE_NOM"]
-                    state.add(column, "matiere-code-suggestion", f"DELIB_MATIERE_NOM « {label} » correspond au code "
-                              f"{named.code} ; indiquez-le.", severity="warning")
-            return
-        matiere = nomenclature.get(code)
-        if matiere is None or matiere.level != 2:
-            state.add(column, "matiere-unknown", f"le code « {code} » n'existe pas dans la nomenclature @ctes ; "
-                      "indiquez un code de niveau 2 de 1.1 à 9.4 (ex. 7.5 pour Finances locales/Subventions).", code)
-            state.invalid.add(column)
-            return
-        label = state.typed.get("DELIB_MATIERE_NOM")
-        named = self._match_label(label) if state.ok("DELIB_MATIERE_NOM") else None
-        if named is None:
-            return
-        if named.code != code and not (named.level == 1 and nomenclature.level1_code(code) == named.code):
-            state.add(column, "matiere-mismatch", f"le code {code} ({nomenclature.label_path(code)}) ne correspond pas "
-                      f"à DELIB_MATIERE_NOM « {label} » ({named.code}) ; corrigez l'un des deux.", code,
-                      severity="warning")
-
-    def _match_label(self, label: str):
-        """nomenclature.match_label, remembered: a file repeats a handful of labels over thousands of rows."""
-        if label not in self._named:
-            if len(self._named) > 10_000:
-                self._named.clear()
-            self._named[label] = nomenclature.match_label(label)
-        return self._named[label]
 
     # --- database fit ------------------------------------------------------------------------------------
 
@@ -233,8 +174,12 @@ class ScdlValidator:
                 state.add(name, "vote-range", f"« {value} » : un décompte de voix est un nombre positif ou nul.", value)
                 state.invalid.add(name)
             elif max_length and isinstance(value, str) and len(value) > max_length:
-                state.add(name, "too-long", f"{len(value)} caractères, au plus {max_length} acceptés ; raccourcissez "
-                          "la valeur.", value[:80])
+                state.add(
+                    name,
+                    "too-long",
+                    f"{len(value)} caractères, au plus {max_length} acceptés ; raccourcissez la valeur.",
+                    value[:80],
+                )
                 state.invalid.add(name)
 
     def _model_values(self, state: RowState) -> dict:
@@ -254,6 +199,7 @@ def _with_shortcut(schema_field, reader):
     if set(schema_field.constraints) - {"required"}:
         return reader
     if schema_field.type == "date" and schema_field.format == "default":
+
         def read_date(value):
             if isinstance(value, str) and ISO_DATE.fullmatch(value):
                 try:
@@ -261,12 +207,15 @@ def _with_shortcut(schema_field, reader):
                 except ValueError:
                     pass  # 2024-02-30: let frictionless word the error
             return reader(value)
+
         return read_date
     if schema_field.type == "string" and schema_field.format == "uri":
+
         def read_uri(value):
             if isinstance(value, str) and PLAIN_URL.fullmatch(value):
                 return value, None
             return reader(value)
+
         return read_uri
     return reader
 
@@ -282,10 +231,16 @@ def validate_rows(rows: Iterable[tuple[int, dict]], validator: ScdlValidator | N
         if delib_id:
             if delib_id in first_seen:
                 place = f"{validator.row_label} {row_number}, DELIB_ID"
-                checked.issues.append(Issue(
-                    row=row_number, column="DELIB_ID", code="duplicate-id", value=delib_id,
-                    message=f"{place} : l'identifiant « {delib_id} » figure déjà {validator.row_label.lower()} "
-                            f"{first_seen[delib_id]} ; chaque délibération doit avoir son propre identifiant."))
+                checked.issues.append(
+                    Issue(
+                        row=row_number,
+                        column="DELIB_ID",
+                        code="duplicate-id",
+                        value=delib_id,
+                        message=f"{place} : l'identifiant « {delib_id} » figure déjà {validator.row_label.lower()} "
+                        f"{first_seen[delib_id]} ; chaque délibération doit avoir son propre identifiant.",
+                    )
+                )
             else:
                 first_seen[delib_id] = row_number
         yield checked

@@ -29,15 +29,20 @@ logger = logging.getLogger(__name__)
 
 
 class SimilarQuerySerializer(serializers.Serializer):
-    scope = serializers.ChoiceField(choices=SCOPES, default="all",
-                                    help_text="own : la collectivité ; others : les actes publiés des autres "
-                                              "collectivités ; all : les deux.")
-    authority_kind = serializers.ChoiceField(choices=Authority.Kind.choices, required=False,
-                                             help_text="Type des autres collectivités.")
-    population_min = serializers.IntegerField(min_value=0, required=False,
-                                              help_text="Population minimale des autres collectivités.")
-    population_max = serializers.IntegerField(min_value=0, required=False,
-                                              help_text="Population maximale des autres collectivités.")
+    scope = serializers.ChoiceField(
+        choices=SCOPES,
+        default="all",
+        help_text="own : la collectivité ; others : les actes publiés des autres collectivités ; all : les deux.",
+    )
+    authority_kind = serializers.ChoiceField(
+        choices=Authority.Kind.choices, required=False, help_text="Type des autres collectivités."
+    )
+    population_min = serializers.IntegerField(
+        min_value=0, required=False, help_text="Population minimale des autres collectivités."
+    )
+    population_max = serializers.IntegerField(
+        min_value=0, required=False, help_text="Population maximale des autres collectivités."
+    )
     same_matiere = serializers.BooleanField(default=False, help_text="Même matière @ctes de premier niveau.")
     limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT)
 
@@ -72,8 +77,9 @@ class SimilarHitSerializer(serializers.Serializer):
     authority = SimilarAuthoritySerializer(source="*")
     same_authority = serializers.BooleanField()
     score = serializers.SerializerMethodField(help_text="Similarité cosinus (1 = même sens).")
-    url = serializers.SerializerMethodField(help_text="Page de la délibération (registre public pour les autres "
-                                                      "collectivités).")
+    url = serializers.SerializerMethodField(
+        help_text="Page de la délibération (registre public pour les autres collectivités)."
+    )
 
     def get_score(self, hit) -> float:
         return round(hit.score, 4)
@@ -97,8 +103,13 @@ class SimilarView(APIView):
 
     permission_classes = [ability("deliberations", "similar")]
 
-    @extend_schema(parameters=[SimilarQuerySerializer], responses=inline_serializer("SimilarDeliberations", {
-        "deliberation": serializers.IntegerField(), "results": SimilarHitSerializer(many=True)}))
+    @extend_schema(
+        parameters=[SimilarQuerySerializer],
+        responses=inline_serializer(
+            "SimilarDeliberations",
+            {"deliberation": serializers.IntegerField(), "results": SimilarHitSerializer(many=True)},
+        ),
+    )
     def get(self, request, pk):
         deliberation = get_object_or_404(Deliberation.objects.select_related("authority"), pk=pk)
         query = SimilarQuerySerializer(data=request.query_params)
@@ -107,13 +118,20 @@ class SimilarView(APIView):
         try:
             with transaction.atomic():  # a savepoint: a failure must not abort the request's transaction
                 hits = similar_deliberations(
-                    deliberation=deliberation, scope=data["scope"], authority_kind=data.get("authority_kind", ""),
-                    population_min=data.get("population_min"), population_max=data.get("population_max"),
-                    matiere_level1=deliberation.matiere_level1 if data["same_matiere"] else "", limit=data["limit"])
+                    deliberation=deliberation,
+                    scope=data["scope"],
+                    authority_kind=data.get("authority_kind", ""),
+                    population_min=data.get("population_min"),
+                    population_max=data.get("population_max"),
+                    matiere_level1=deliberation.matiere_level1 if data["same_matiere"] else "",
+                    limit=data["limit"],
+                )
         except EmbeddingUnavailable:  # the embedder failed while computing the source's vector
             logger.exception("Similar deliberations unavailable for deliberation %s", deliberation.pk)
-            return Response({"detail": "La recherche de délibérations similaires est momentanément indisponible."},
-                            status=status.HTTP_503_SERVICE_UNAVAILABLE)
+            return Response(
+                {"detail": "La recherche de délibérations similaires est momentanément indisponible."},
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            )
         return Response({"deliberation": deliberation.pk, "results": SimilarHitSerializer(hits, many=True).data})
 
 
@@ -133,12 +151,16 @@ class CompareView(APIView):
         try:
             inputs = validate_inputs(Generation.Task.COMPARE, {"deliberations": [deliberation.pk, other.pk]})
             generation = assistant_services.request_tool(
-                authority=request.authority, user=request.user if request.user.is_authenticated else None,
-                task=Generation.Task.COMPARE, inputs=inputs)
+                authority=request.authority,
+                user=request.user if request.user.is_authenticated else None,
+                task=Generation.Task.COMPARE,
+                inputs=inputs,
+            )
         except (assistant_services.AssistantError, ToolInputError) as exc:
             raise ValidationError({"detail": exc.user_message}) from exc
-        return Response(GenerationSerializer(generation, context={"request": request}).data,
-                        status=status.HTTP_202_ACCEPTED)
+        return Response(
+            GenerationSerializer(generation, context={"request": request}).data, status=status.HTTP_202_ACCEPTED
+        )
 
 
 urlpatterns = [

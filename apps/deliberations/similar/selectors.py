@@ -55,9 +55,16 @@ class SimilarHit:
         return votes_text(self.deliberation)
 
 
-def similar_deliberations(*, deliberation: Deliberation, scope: str = "all", authority_kind: str = "",
-                          population_min: int | None = None, population_max: int | None = None,
-                          matiere_level1: str = "", limit: int = DEFAULT_LIMIT) -> list[SimilarHit]:
+def similar_deliberations(
+    *,
+    deliberation: Deliberation,
+    scope: str = "all",
+    authority_kind: str = "",
+    population_min: int | None = None,
+    population_max: int | None = None,
+    matiere_level1: str = "",
+    limit: int = DEFAULT_LIMIT,
+) -> list[SimilarHit]:
     """The `limit` deliberations nearest to `deliberation`, nearest first.
 
     scope: "own" (the current authority's, published or not), "others" (other authorities' published
@@ -74,9 +81,14 @@ def similar_deliberations(*, deliberation: Deliberation, scope: str = "all", aut
     vector = source_embedding(deliberation)
     if vector is None:
         return []
-    where, params = _conditions(deliberation, scope=scope, authority_kind=authority_kind,
-                                population_min=population_min, population_max=population_max,
-                                matiere_level1=matiere_level1)
+    where, params = _conditions(
+        deliberation,
+        scope=scope,
+        authority_kind=authority_kind,
+        population_min=population_min,
+        population_max=population_max,
+        matiere_level1=matiere_level1,
+    )
     limit = max(1, min(int(limit), MAX_LIMIT))
     with connection.cursor() as cursor:
         # Few candidates (one authority, a rare kind): an exact scan; many (every public act of the
@@ -91,8 +103,15 @@ def source_embedding(deliberation: Deliberation):
     return deliberation.embedding
 
 
-def _conditions(deliberation: Deliberation, *, scope: str, authority_kind: str, population_min: int | None,
-                population_max: int | None, matiere_level1: str) -> tuple[str, list]:
+def _conditions(
+    deliberation: Deliberation,
+    *,
+    scope: str,
+    authority_kind: str,
+    population_min: int | None,
+    population_max: int | None,
+    matiere_level1: str,
+) -> tuple[str, list]:
     """SQL conditions on `d` (the deliberation table) and `a` (its authority), with their params."""
     own = "d.authority_id = %s"
     others = ["d.authority_id <> %s", "d.published"]
@@ -138,7 +157,14 @@ def _hits(found: list[tuple[int, float]], authority_id: int) -> list[SimilarHit]
             continue
         if row.authority_id != authority_id and not row.published:
             continue
-        hits.append(SimilarHit(deliberation=row, authority_name=row.authority.name, authority_kind=row.authority.kind,
-                               population=row.authority.population, score=1.0 - distance,
-                               same_authority=row.authority_id == authority_id))
+        hits.append(
+            SimilarHit(
+                deliberation=row,
+                authority_name=row.authority.name,
+                authority_kind=row.authority.kind,
+                population=row.authority.population,
+                score=1.0 - distance,
+                same_authority=row.authority_id == authority_id,
+            )
+        )
     return hits

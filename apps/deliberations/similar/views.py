@@ -26,13 +26,16 @@ from .selectors import similar_deliberations
 logger = logging.getLogger(__name__)
 OWN_LIMIT = 5
 OTHERS_LIMIT = 10
-UNAVAILABLE = ("La recherche de délibérations similaires est momentanément indisponible "
-               "(calcul de la représentation du texte impossible) ; réessayez plus tard.")
+UNAVAILABLE = (
+    "La recherche de délibérations similaires est momentanément indisponible "
+    "(calcul de la représentation du texte impossible) ; réessayez plus tard."
+)
 
 
 class SimilarFilterForm(forms.Form):
-    authority_kind = forms.ChoiceField(label="Type de collectivité", required=False,
-                                       choices=[("", "Tous les types"), *Authority.Kind.choices])
+    authority_kind = forms.ChoiceField(
+        label="Type de collectivité", required=False, choices=[("", "Tous les types"), *Authority.Kind.choices]
+    )
     population_min = forms.IntegerField(label="Population minimale", required=False, min_value=0)
     population_max = forms.IntegerField(label="Population maximale", required=False, min_value=0)
     same_matiere = forms.BooleanField(label="Même matière (premier niveau)", required=False)
@@ -50,9 +53,14 @@ def similar_lists(deliberation: Deliberation, filters: dict) -> dict:
     level1 = deliberation.matiere_level1 if filters.get("same_matiere") else ""
     own = similar_deliberations(deliberation=deliberation, scope="own", matiere_level1=level1, limit=OWN_LIMIT)
     others = similar_deliberations(
-        deliberation=deliberation, scope="others", matiere_level1=level1, limit=OTHERS_LIMIT,
-        authority_kind=filters.get("authority_kind") or "", population_min=filters.get("population_min"),
-        population_max=filters.get("population_max"))
+        deliberation=deliberation,
+        scope="others",
+        matiere_level1=level1,
+        limit=OTHERS_LIMIT,
+        authority_kind=filters.get("authority_kind") or "",
+        population_min=filters.get("population_min"),
+        population_max=filters.get("population_max"),
+    )
     return {"own": own, "others": others}
 
 
@@ -61,8 +69,13 @@ def deliberation_similar(request, pk):
     deliberation = get_object_or_404(Deliberation.objects.select_related("authority"), pk=pk)
     form = SimilarFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    context = {"deliberation": deliberation, "form": form, "own": [], "others": [],
-               "same_matiere_possible": bool(deliberation.matiere_code)}
+    context = {
+        "deliberation": deliberation,
+        "form": form,
+        "own": [],
+        "others": [],
+        "same_matiere_possible": bool(deliberation.matiere_code),
+    }
     if not form.errors:
         try:
             with transaction.atomic():  # a savepoint: a failed query must not abort the page's transaction
@@ -88,8 +101,9 @@ def deliberation_compare(request, pk):
         raise Http404
     try:
         inputs = validate_inputs(Generation.Task.COMPARE, {"deliberations": [deliberation.pk, other.pk]})
-        generation = assistant_services.request_tool(authority=request.authority, user=request.user,
-                                                     task=Generation.Task.COMPARE, inputs=inputs)
+        generation = assistant_services.request_tool(
+            authority=request.authority, user=request.user, task=Generation.Task.COMPARE, inputs=inputs
+        )
     except (assistant_services.AssistantError, ToolInputError) as exc:
         if request.htmx:
             return render(request, "deliberations/similar/_compare.html", {"error": exc.user_message})

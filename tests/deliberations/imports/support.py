@@ -29,8 +29,19 @@ def latest_import(authority) -> ScdlImport:
 
 def register(authority) -> dict:
     """delib_id → every SCDL field and the register's own, as stored."""
-    fields = ["delib_id", "objet", "matiere_code", "vote_pour", "published", "origin", "last_import_id",
-              "updated_at", "delib_date", "coll_nom", "budget_nom"]
+    fields = [
+        "delib_id",
+        "objet",
+        "matiere_code",
+        "vote_pour",
+        "published",
+        "origin",
+        "last_import_id",
+        "updated_at",
+        "delib_date",
+        "coll_nom",
+        "budget_nom",
+    ]
     rows = in_tenant(authority, lambda: list(Deliberation.objects.values(*fields)))
     return {row["delib_id"]: row for row in rows}
 
@@ -66,9 +77,12 @@ def corrected_saint_etienne(count: int) -> tuple[bytes, list[str]]:
             continue
         seen.add(row["DELIB_ID"])
         pour, contre, abstention = int(row["VOTE_POUR"]), int(row["VOTE_CONTRE"]), int(row["VOTE_ABSTENTION"])
-        row.update(DELIB_MATIERE_CODE="1.1", DELIB_MATIERE_NOM="Commande publique/Marchés publics",
-                   VOTE_REEL=str(pour + contre + abstention),
-                   VOTE_EFFECTIF=str(max(int(row["VOTE_EFFECTIF"]), pour + contre + abstention)))
+        row.update(
+            DELIB_MATIERE_CODE="1.1",
+            DELIB_MATIERE_NOM="Commande publique/Marchés publics",
+            VOTE_REEL=str(pour + contre + abstention),
+            VOTE_EFFECTIF=str(max(int(row["VOTE_EFFECTIF"]), pour + contre + abstention)),
+        )
         if not row["BUDGET_NOM"].strip() or not row["BUDGET_ANNEE"].strip():
             row.update(BUDGET_ANNEE="2022", BUDGET_NOM="Budget principal")
         fixed.append(row["DELIB_ID"])
@@ -91,8 +105,9 @@ class LoopbackServer:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
                 server.hits.append(self.path)
-                status, headers, body = server.routes.get(self.path, (404, {"Content-Type": "text/plain"},
-                                                                      b"not found"))
+                status, headers, body = server.routes.get(
+                    self.path, (404, {"Content-Type": "text/plain"}, b"not found")
+                )
                 if callable(body):
                     body = body()
                 self.send_response(status)

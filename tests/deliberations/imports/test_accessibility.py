@@ -44,11 +44,11 @@ def test_a_running_import_shows_its_progress_then_its_report_without_reload(page
     from apps.jobs.models import Job
 
     with tenant_context(authority.pk):
-        scdl_import = start_import(authority=authority, source=ScdlImport.Source.UPLOAD,
-                                   file=upload(SAINT_ETIENNE.read_bytes(), "sem.csv"))
+        scdl_import = start_import(
+            authority=authority, source=ScdlImport.Source.UPLOAD, file=upload(SAINT_ETIENNE.read_bytes(), "sem.csv")
+        )
     with tenant_context(authority.pk):  # shown as still running, as if a worker were at work
-        Job.objects.filter(pk=scdl_import.job_id).update(state="running", progress=40,
-                                                         message="32 lignes vérifiées")
+        Job.objects.filter(pk=scdl_import.job_id).update(state="running", progress=40, message="32 lignes vérifiées")
     page.goto(f"{live_server.url}/deliberations/imports/{scdl_import.pk}/")
     assert page.locator("progress[value='40']").count() == 1
     assert axe_violations(page) == []

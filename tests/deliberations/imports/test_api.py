@@ -1,7 +1,6 @@
 """Imports API: start (multipart file, JSON url, JSON records), follow, read the report; role matrix with
 sessions and API keys; other authorities see nothing; the OpenAPI schema describes it without warnings."""
 
-
 import json
 from io import StringIO
 
@@ -55,8 +54,12 @@ def test_rennes_records_through_the_api_store_7_10_as_text(authority, clients, r
         response = clients["key_write"].post(URL, {"records": rennes()}, format="json")
     assert response.status_code == 202, response.content
     created = response.json()
-    assert (created["source"], created["state"], created["publish"], created["strict"]) == ("api", "pending", True,
-                                                                                            False)
+    assert (created["source"], created["state"], created["publish"], created["strict"]) == (
+        "api",
+        "pending",
+        True,
+        False,
+    )
     assert created["job"] and created["filename"] == "enregistrements.json"
     detail = clients["key_read"].get(f"{URL}{created['id']}/").json()
     assert detail["state"] == "succeeded" and detail["progress"] == 100
@@ -86,8 +89,9 @@ def test_a_multipart_file_import_publishes_by_default_and_reports(authority, cli
 def test_strict_and_unpublished_flags_in_multipart(authority, clients, run_import_job):
     data, _ = corrected_saint_etienne(4)
     with run_import_job():
-        response = clients["key_write"].post(URL, {"file": upload(data, "sem.csv"), "strict": "true",
-                                                   "publish": "false"}, format="multipart")
+        response = clients["key_write"].post(
+            URL, {"file": upload(data, "sem.csv"), "strict": "true", "publish": "false"}, format="multipart"
+        )
     body = clients["key_write"].get(f"{URL}{response.json()['id']}/").json()
     assert (body["strict"], body["publish"], body["report"]["status"]) == (True, False, "rejected")
     assert register(authority) == {}
@@ -101,12 +105,15 @@ def test_a_url_import_is_accepted_and_fetched_by_the_job(authority, clients):
     assert not stored.file and stored.job.params["import_id"] == stored.pk
 
 
-@pytest.mark.parametrize(("body", "fragment"), [
-    ({}, "exactement l'un de"),
-    ({"url": "https://exemple.fr/a.csv", "records": [{"delib_id": "1"}]}, "exactement l'un de"),
-    ({"records": []}, "records"),
-    ({"url": "ftp://exemple.fr/a.csv"}, "http:// ou https://"),
-])
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ({}, "exactement l'un de"),
+        ({"url": "https://exemple.fr/a.csv", "records": [{"delib_id": "1"}]}, "exactement l'un de"),
+        ({"records": []}, "records"),
+        ({"url": "ftp://exemple.fr/a.csv"}, "http:// ou https://"),
+    ],
+)
 def test_bad_requests_are_400_with_reasons(clients, body, fragment):
     response = clients[Role.AGENT].post(URL, body, format="json")
     assert response.status_code == 400
@@ -121,10 +128,17 @@ def test_records_beyond_the_size_limit_are_refused_in_french(authority, clients,
     assert in_tenant(authority, lambda: ScdlImport.objects.count()) == 0
 
 
-@pytest.mark.parametrize(("caller", "create", "read"), [
-    ("anonymous", 401, 401), (Role.READER, 403, 200), ("key_read", 403, 200),
-    (Role.AGENT, 202, 200), ("key_write", 202, 200), (Role.ADMINISTRATOR, 202, 200),
-])
+@pytest.mark.parametrize(
+    ("caller", "create", "read"),
+    [
+        ("anonymous", 401, 401),
+        (Role.READER, 403, 200),
+        ("key_read", 403, 200),
+        (Role.AGENT, 202, 200),
+        ("key_write", 202, 200),
+        (Role.ADMINISTRATOR, 202, 200),
+    ],
+)
 def test_role_matrix(authority, clients, caller, create, read):
     existing = clients["key_write"].post(URL, {"records": rennes(2)}, format="json").json()
     client = clients[caller]
@@ -133,11 +147,14 @@ def test_role_matrix(authority, clients, caller, create, read):
     assert client.get(f"{URL}{existing['id']}/").status_code == read
 
 
-def test_another_authority_gets_404_on_the_detail_and_an_empty_list(authority, other_authority, member,
-                                                                    api_client_for, key_client, clients):
+def test_another_authority_gets_404_on_the_detail_and_an_empty_list(
+    authority, other_authority, member, api_client_for, key_client, clients
+):
     mine = clients["key_write"].post(URL, {"records": rennes(2)}, format="json").json()
-    for stranger in (api_client_for(member(other_authority, role=Role.ADMINISTRATOR)),
-                     key_client(other_authority, scope="write")[0]):
+    for stranger in (
+        api_client_for(member(other_authority, role=Role.ADMINISTRATOR)),
+        key_client(other_authority, scope="write")[0],
+    ):
         assert stranger.get(f"{URL}{mine['id']}/").status_code == 404
         assert stranger.get(URL).json()["results"] == []
 

@@ -1,7 +1,6 @@
 """The acts' PDFs at DELIB_URL: downloaded from a real loopback server, stored as indexed Documents, linked,
 their text copied onto the deliberation; web pages and dead links noted, not fatal; network down retried."""
 
-
 import json
 import socket
 
@@ -23,8 +22,10 @@ pytestmark = pytest.mark.django_db
 PDF = COUTHENANS / "CR_reunion_20211105.pdf"
 PDF_HEADERS = {"Content-Type": "application/pdf"}
 HTML_HEADERS = {"Content-Type": "text/html; charset=utf-8"}
-PORTAL_PAGE = (b"<!DOCTYPE html><html lang='fr'><head><title>D\xc3\xa9lib\xc3\xa9rations</title></head>"
-               b"<body><h1>Les d\xc3\xa9lib\xc3\xa9rations</h1></body></html>")
+PORTAL_PAGE = (
+    b"<!DOCTYPE html><html lang='fr'><head><title>D\xc3\xa9lib\xc3\xa9rations</title></head>"
+    b"<body><h1>Les d\xc3\xa9lib\xc3\xa9rations</h1></body></html>"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -34,7 +35,7 @@ def fetching_on(import_settings):
 
 def import_acts(authority, urls: list[str], run_import_job, publish=True) -> ScdlImport:
     """Real Rennes records pointing at the given URLs, imported (the follow-up jobs are left pending)."""
-    records = json.loads(RENNES.read_text(encoding="utf-8"))[:len(urls)]
+    records = json.loads(RENNES.read_text(encoding="utf-8"))[: len(urls)]
     for record, url in zip(records, urls, strict=True):
         record["delib_url"] = url
     with run_import_job(), tenant_context(authority.pk):
@@ -49,8 +50,9 @@ def fetch(authority, scdl_import, run_on_commit) -> Job:
 
 
 def deliberations(authority) -> list[Deliberation]:
-    return in_tenant(authority, lambda: list(Deliberation.objects.select_related("document__collection")
-                                             .order_by("pk")))
+    return in_tenant(
+        authority, lambda: list(Deliberation.objects.select_related("document__collection").order_by("pk"))
+    )
 
 
 def test_a_pdf_is_stored_indexed_linked_and_its_text_copied(authority, run_import_job, run_on_commit):
@@ -62,8 +64,11 @@ def test_a_pdf_is_stored_indexed_linked_and_its_text_copied(authority, run_impor
     [deliberation] = deliberations(authority)
     document = deliberation.document
     assert document is not None and document.state == Document.State.INDEXED, document and document.error
-    assert (document.kind, document.date, document.matiere) == ("deliberation", deliberation.delib_date,
-                                                                deliberation.matiere_code)
+    assert (document.kind, document.date, document.matiere) == (
+        "deliberation",
+        deliberation.delib_date,
+        deliberation.matiere_code,
+    )
     assert document.title == deliberation.objet and document.metadata["delib_id"] == deliberation.delib_id
     assert document.collection.name == "Actes publiés"
     assert document.collection.visibility == Collection.Visibility.PUBLIC
@@ -76,10 +81,15 @@ def test_a_pdf_is_stored_indexed_linked_and_its_text_copied(authority, run_impor
     assert copy_job.state == Job.State.SUCCEEDED and copy_job.result["copied"] == 1
 
 
-def test_a_portal_page_instead_of_a_pdf_is_skipped_with_a_note_and_fetched_once(authority, run_import_job,
-                                                                                  run_on_commit):
-    with LoopbackServer({"/vie-democratique/deliberations": (200, HTML_HEADERS, PORTAL_PAGE),
-                         "/acte.pdf": (200, PDF_HEADERS, PDF.read_bytes())}) as server:
+def test_a_portal_page_instead_of_a_pdf_is_skipped_with_a_note_and_fetched_once(
+    authority, run_import_job, run_on_commit
+):
+    with LoopbackServer(
+        {
+            "/vie-democratique/deliberations": (200, HTML_HEADERS, PORTAL_PAGE),
+            "/acte.pdf": (200, PDF_HEADERS, PDF.read_bytes()),
+        }
+    ) as server:
         page = f"{server.url}/vie-democratique/deliberations"
         scdl_import = import_acts(authority, [page, page, page, f"{server.url}/absent.pdf"], run_import_job)
         job = fetch(authority, scdl_import, run_on_commit)
@@ -95,8 +105,12 @@ def test_a_portal_page_instead_of_a_pdf_is_skipped_with_a_note_and_fetched_once(
 
 
 def test_a_pdf_served_as_octet_stream_is_accepted_but_a_fake_pdf_is_not(authority, run_import_job, run_on_commit):
-    with LoopbackServer({"/a": (200, {"Content-Type": "application/octet-stream"}, PDF.read_bytes()),
-                         "/b.pdf": (200, PDF_HEADERS, b"Ceci n'est pas un PDF, malgre son nom." * 10)}) as server:
+    with LoopbackServer(
+        {
+            "/a": (200, {"Content-Type": "application/octet-stream"}, PDF.read_bytes()),
+            "/b.pdf": (200, PDF_HEADERS, b"Ceci n'est pas un PDF, malgre son nom." * 10),
+        }
+    ) as server:
         scdl_import = import_acts(authority, [f"{server.url}/a", f"{server.url}/b.pdf"], run_import_job)
         job = fetch(authority, scdl_import, run_on_commit)
     assert (job.result["linked"], job.result["skipped"]) == (1, 1)
@@ -105,8 +119,9 @@ def test_a_pdf_served_as_octet_stream_is_accepted_but_a_fake_pdf_is_not(authorit
 
 def test_fetching_again_reuses_what_is_there(authority, run_import_job, run_on_commit):
     """Two URLs serving the same bytes give one document; a second run finds nothing left to fetch."""
-    with LoopbackServer({"/1.pdf": (200, PDF_HEADERS, PDF.read_bytes()),
-                         "/2.pdf": (200, PDF_HEADERS, PDF.read_bytes())}) as server:
+    with LoopbackServer(
+        {"/1.pdf": (200, PDF_HEADERS, PDF.read_bytes()), "/2.pdf": (200, PDF_HEADERS, PDF.read_bytes())}
+    ) as server:
         scdl_import = import_acts(authority, [f"{server.url}/1.pdf", f"{server.url}/2.pdf"], run_import_job)
         fetch(authority, scdl_import, run_on_commit)
         again = fetch(authority, scdl_import, run_on_commit)
@@ -140,8 +155,7 @@ def test_network_down_is_a_transient_error_for_the_runner_to_retry(authority, ru
         port = probe.getsockname()[1]
     urls = [f"http://127.0.0.1:{port}/{n}.pdf" for n in range(5)]
     scdl_import = import_acts(authority, urls, run_import_job)
-    run = JobRun(authority_id=authority.pk, job_id=scdl_import.job_id, params={"import_id": scdl_import.pk},
-                 attempt=1)
+    run = JobRun(authority_id=authority.pk, job_id=scdl_import.job_id, params={"import_id": scdl_import.pk}, attempt=1)
     with pytest.raises(TransientJobError) as raised:
         fetch_attachments(run)
     assert "le réseau semble indisponible" in raised.value.user_message

@@ -1,7 +1,6 @@
 """The SCDL import job: idempotent upsert by (authority, DELIB_ID), strict mode, encodings, duplicates,
 progress, and nothing already in the register lost when an import fails halfway."""
 
-
 import csv
 import io
 import json
@@ -199,16 +198,16 @@ def test_the_import_is_scoped_to_its_authority(authority, other_authority, run_i
     assert in_tenant(authority, lambda: Deliberation.objects.count()) == 5
 
 
-def test_created_and_updated_rows_are_queued_for_classification_and_their_pdfs(authority, run_import_job,
-                                                                               settings):
+def test_created_and_updated_rows_are_queued_for_classification_and_their_pdfs(authority, run_import_job, settings):
     settings.DELIB_FETCH_ATTACHMENTS = True
     records = json.loads(RENNES.read_text(encoding="utf-8"))[:5]
     first = import_records(authority, records, run_import_job)
     ids = sorted(in_tenant(authority, lambda: list(Deliberation.objects.values_list("pk", flat=True))))
 
     def queued(kind):
-        return in_tenant(authority, lambda: list(Job.objects.filter(kind=kind).order_by("pk").values_list(
-            "params", "state")))
+        return in_tenant(
+            authority, lambda: list(Job.objects.filter(kind=kind).order_by("pk").values_list("params", "state"))
+        )
 
     assert queued("deliberations.classify") == [({"ids": ids}, "pending")]
     assert first.report["classification_job"] and first.report["attachments_job"]
@@ -238,8 +237,7 @@ def test_a_redelivered_import_after_its_write_committed_changes_nothing(authorit
     assert register(authority) == before and latest_import(authority).report == report
 
 
-def test_a_file_with_errors_on_every_row_keeps_a_readable_capped_report(authority, run_import_job, member,
-                                                                        client_for):
+def test_a_file_with_errors_on_every_row_keeps_a_readable_capped_report(authority, run_import_job, member, client_for):
     """6,000 rows of the real Saint-Étienne file (each with several errors) under distinct ids."""
     header, rows = saint_etienne_rows()
     many = [{**rows[n % len(rows)], "DELIB_ID": f"SEM-{n:05d}"} for n in range(6000)]

@@ -1,7 +1,6 @@
 """The import pages: upload the real Saint-Étienne file, read the French report row by row (checked against
 reasons recomputed here from the raw CSV), live progress, roles, and refusals before anything is stored."""
 
-
 import csv
 import re
 from html.parser import HTMLParser
@@ -78,8 +77,15 @@ def expected_errors() -> dict[int, set[tuple[str, str]]]:
     with SAINT_ETIENNE.open(encoding="utf-8", newline="") as handle:
         for number, row in enumerate(csv.DictReader(handle), start=2):
             problems = set()
-            for column in ("COLL_NOM", "COLL_SIRET", "DELIB_ID", "DELIB_DATE", "DELIB_MATIERE_CODE",
-                           "DELIB_MATIERE_NOM", "DELIB_OBJET"):
+            for column in (
+                "COLL_NOM",
+                "COLL_SIRET",
+                "DELIB_ID",
+                "DELIB_DATE",
+                "DELIB_MATIERE_CODE",
+                "DELIB_MATIERE_NOM",
+                "DELIB_OBJET",
+            ):
                 if not row[column].strip():
                     problems.add((column, "required"))
             if row["DELIB_MATIERE_NOM"].strip() and "/" not in row["DELIB_MATIERE_NOM"]:
@@ -99,14 +105,18 @@ def expected_errors() -> dict[int, set[tuple[str, str]]]:
     return expected
 
 
-RULE_OF_CODE = {"required-error": "required", "nomenclature-actes-value": "nomenclature", "sum-columns-value": "sum",
-                "compare-columns-value": "compare", "duplicate-id": "duplicate"}
+RULE_OF_CODE = {
+    "required-error": "required",
+    "nomenclature-actes-value": "nomenclature",
+    "sum-columns-value": "sum",
+    "compare-columns-value": "compare",
+    "duplicate-id": "duplicate",
+}
 
 
 def test_saint_etienne_upload_reports_each_invalid_row_and_why(authority, agent, run_import_job):
     with run_import_job():
-        response = agent.post(NEW, {"file": upload(SAINT_ETIENNE.read_bytes(), SAINT_ETIENNE.name),
-                                    "publish": "on"})
+        response = agent.post(NEW, {"file": upload(SAINT_ETIENNE.read_bytes(), SAINT_ETIENNE.name), "publish": "on"})
     scdl_import = latest_import(authority)
     assert response.status_code == 302 and response["Location"] == f"/deliberations/imports/{scdl_import.pk}/"
     expected = expected_errors()
@@ -134,8 +144,7 @@ def test_saint_etienne_upload_reports_each_invalid_row_and_why(authority, agent,
     assert ("2", "DELIB_MATIERE_CODE", "Erreur") in {c[:3] for c in second_row}
 
 
-def test_the_valid_rows_of_a_corrected_file_are_imported_and_the_others_reported(authority, agent,
-                                                                                 run_import_job):
+def test_the_valid_rows_of_a_corrected_file_are_imported_and_the_others_reported(authority, agent, run_import_job):
     data, fixed = corrected_saint_etienne(10)
     with run_import_job():
         agent.post(NEW, {"file": upload(data, "sem-corrige.csv"), "publish": "on"})
@@ -187,15 +196,21 @@ def test_an_upload_beyond_the_limit_is_refused_before_anything_is_stored(authori
     assert in_tenant(authority, lambda: (ScdlImport.objects.count(), Job.objects.count())) == (0, 0)
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({}, "Déposez un fichier SCDL ou indiquez l&#x27;adresse d&#x27;un fichier."),
-    ({"url": "https://exemple.fr/a.csv", "file": "both"}, "pas les deux"),
-    ({"file": "spreadsheet"}, "n&#x27;est pas un fichier CSV ou JSON"),
-    ({"file": "empty"}, "est vide"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({}, "Déposez un fichier SCDL ou indiquez l&#x27;adresse d&#x27;un fichier."),
+        ({"url": "https://exemple.fr/a.csv", "file": "both"}, "pas les deux"),
+        ({"file": "spreadsheet"}, "n&#x27;est pas un fichier CSV ou JSON"),
+        ({"file": "empty"}, "est vide"),
+    ],
+)
 def test_bad_submissions_are_explained(authority, agent, data, message):
-    files = {"both": upload(b"COLL_NOM\nx\n", "a.csv"), "spreadsheet": upload(b"PK\x03\x04", "registre.xlsx"),
-             "empty": upload(b"", "vide.csv")}
+    files = {
+        "both": upload(b"COLL_NOM\nx\n", "a.csv"),
+        "spreadsheet": upload(b"PK\x03\x04", "registre.xlsx"),
+        "empty": upload(b"", "vide.csv"),
+    }
     if "file" in data:
         data = {**data, "file": files[data["file"]]}
     response = agent.post(NEW, data)

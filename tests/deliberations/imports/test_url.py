@@ -1,7 +1,6 @@
 """Imports from a URL, fetched inside the job from a real loopback HTTP server: a CSV, a 404, a web page
 instead of a file, a file beyond the limit (declared or not), a server too slow, a private address."""
 
-
 import time
 
 import pytest
@@ -40,21 +39,30 @@ def test_a_csv_at_a_url_is_downloaded_kept_and_imported(authority, run_import_jo
 def test_a_url_without_extension_serving_json_is_read_as_json(authority, run_import_job):
     from .support import RENNES
 
-    with LoopbackServer({"/api/export?format=json": (200, {"Content-Type": "application/json"},
-                                                     RENNES.read_bytes())}) as server:
+    with LoopbackServer(
+        {"/api/export?format=json": (200, {"Content-Type": "application/json"}, RENNES.read_bytes())}
+    ) as server:
         scdl_import = import_url(authority, f"{server.url}/api/export?format=json", run_import_job)
     assert scdl_import.report["format"] == "json" and scdl_import.report["created"] == 152
     assert scdl_import.filename == "export.json"
 
 
-@pytest.mark.parametrize(("route", "fragment"), [
-    ((404, {"Content-Type": "text/html"}, b"<html>introuvable</html>"), "Rien à cette adresse (erreur 404)"),
-    ((403, {"Content-Type": "text/plain"}, b"non"), "refuse l'accès au fichier (erreur 403)"),
-    ((200, {"Content-Type": "text/html; charset=utf-8"},
-      b"<!DOCTYPE html><html><head><title>Deliberations</title></head><body>Telecharger</body></html>"),
-     "L'adresse renvoie une page web ou un document, pas un fichier CSV ou JSON"),
-    ((200, {"Content-Type": "application/pdf"}, b"%PDF-1.4 ..."), "pas un fichier CSV ou JSON"),
-])
+@pytest.mark.parametrize(
+    ("route", "fragment"),
+    [
+        ((404, {"Content-Type": "text/html"}, b"<html>introuvable</html>"), "Rien à cette adresse (erreur 404)"),
+        ((403, {"Content-Type": "text/plain"}, b"non"), "refuse l'accès au fichier (erreur 403)"),
+        (
+            (
+                200,
+                {"Content-Type": "text/html; charset=utf-8"},
+                b"<!DOCTYPE html><html><head><title>Deliberations</title></head><body>Telecharger</body></html>",
+            ),
+            "L'adresse renvoie une page web ou un document, pas un fichier CSV ou JSON",
+        ),
+        ((200, {"Content-Type": "application/pdf"}, b"%PDF-1.4 ..."), "pas un fichier CSV ou JSON"),
+    ],
+)
 def test_a_url_that_gives_no_table_fails_with_a_french_reason(authority, run_import_job, route, fragment):
     with LoopbackServer({"/deliberations.csv": route}) as server:
         scdl_import = import_url(authority, f"{server.url}/deliberations.csv", run_import_job)
@@ -93,8 +101,10 @@ def test_a_server_too_slow_is_a_transient_error_and_the_job_succeeds_once_it_ans
         run = JobRun(authority_id=authority.pk, job_id=scdl_import.job_id, params=scdl_import.job.params, attempt=1)
         with pytest.raises(TransientJobError) as raised:
             import_scdl(run)
-        assert raised.value.user_message == (f"Le serveur 127.0.0.1:{server.httpd.server_address[1]} n'a pas "
-                                             "répondu dans les 0,3 secondes ; nouvel essai plus tard.")
+        assert raised.value.user_message == (
+            f"Le serveur 127.0.0.1:{server.httpd.server_address[1]} n'a pas "
+            "répondu dans les 0,3 secondes ; nouvel essai plus tard."
+        )
         delay["seconds"] = 0
         result = import_scdl(run)  # the next attempt
     assert result["created"] == 3 and sorted(register(authority)) == sorted(fixed)

@@ -41,10 +41,17 @@ def stored_minutes(authority, path: Path, *, kind=Document.Kind.PROCES_VERBAL) -
     the embeddings (minutes of 40 pages take minutes to embed on CPU, and extraction reads only pages)."""
     data = path.read_bytes()
     with tenant_context(authority.pk):
-        document = Document(authority=authority, collection=default_collection(authority), title=path.stem[:300],
-                            kind=kind, original_filename=path.name, size=len(data),
-                            content_hash=hashlib.sha256(data).hexdigest(), state=Document.State.INDEXED,
-                            pages=pages_of(path))
+        document = Document(
+            authority=authority,
+            collection=default_collection(authority),
+            title=path.stem[:300],
+            kind=kind,
+            original_filename=path.name,
+            size=len(data),
+            content_hash=hashlib.sha256(data).hexdigest(),
+            state=Document.State.INDEXED,
+            pages=pages_of(path),
+        )
         document.file.save(path.name, ContentFile(data), save=False)
         document.save()
     return document

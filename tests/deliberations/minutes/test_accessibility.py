@@ -1,7 +1,6 @@
 """Automated accessibility check (axe-core, WCAG 2.1 A/AA) of the extraction-from-minutes pages in headless
 Chromium: the list of minutes, the review screen with its forms, and a form showing errors."""
 
-
 import pytest
 
 from apps.deliberations.minutes.extraction import start_extraction

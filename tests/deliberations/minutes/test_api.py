@@ -1,7 +1,6 @@
 """API of extraction from minutes: start on a document, read a session's proposals, accept with
 corrections (once), reject; each action against every role and another authority."""
 
-
 import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -103,21 +102,27 @@ def test_a_document_not_indexed_is_refused(authority, agent_api, run_on_commit):
 
 def test_role_matrix(authority, other_authority, member, api_client_for, key_client, january, session_id):
     anonymous = APIClient()
-    assert [anonymous.get(proposals_url(session_id)).status_code,
-            anonymous.post(START, {"document": january.pk}, format="json").status_code] == [401, 401]
+    assert [
+        anonymous.get(proposals_url(session_id)).status_code,
+        anonymous.post(START, {"document": january.pk}, format="json").status_code,
+    ] == [401, 401]
     reader = api_client_for(member(authority, Role.READER))
     assert reader.get(proposals_url(session_id)).status_code == 200
-    assert [reader.post(START, {"document": january.pk}, format="json").status_code,
-            reader.post(accept_url(session_id, 0), {}, format="json").status_code,
-            reader.post(reject_url(session_id, 0)).status_code] == [403, 403, 403]
+    assert [
+        reader.post(START, {"document": january.pk}, format="json").status_code,
+        reader.post(accept_url(session_id, 0), {}, format="json").status_code,
+        reader.post(reject_url(session_id, 0)).status_code,
+    ] == [403, 403, 403]
     read_key, _ = key_client(authority, "read")
     assert read_key.get(proposals_url(session_id)).status_code == 200
     assert read_key.post(reject_url(session_id, 0)).status_code == 403
     stranger = api_client_for(member(other_authority, Role.ADMINISTRATOR))
-    assert [stranger.get(proposals_url(session_id)).status_code,
-            stranger.post(START, {"document": january.pk}, format="json").status_code,
-            stranger.post(accept_url(session_id, 0), {}, format="json").status_code,
-            stranger.post(reject_url(session_id, 0)).status_code] == [404, 404, 404, 404]
+    assert [
+        stranger.get(proposals_url(session_id)).status_code,
+        stranger.post(START, {"document": january.pk}, format="json").status_code,
+        stranger.post(accept_url(session_id, 0), {}, format="json").status_code,
+        stranger.post(reject_url(session_id, 0)).status_code,
+    ] == [404, 404, 404, 404]
     write_key, _ = key_client(authority, "write")
     assert write_key.post(accept_url(session_id, 1), {}, format="json").status_code == 201
     with tenant_context(authority.pk):

@@ -1,7 +1,6 @@
 """The extraction job on real documents indexed by the documents pipeline: session and proposals stored,
 re-runs that keep the agent's decisions, a document not yet indexed, and the model path (fake server)."""
 
-
 import json
 from datetime import date
 
@@ -34,7 +33,8 @@ def october(authority):
 
 
 def test_a_couthenans_pdf_indexed_then_extracted_gives_its_session_and_proposals(
-        authority, run_on_commit, offline, settings):
+    authority, run_on_commit, offline, settings
+):
     settings.MINUTES_MATIERE_SECONDS = 60  # the routing's suggestions, on (off by default in these tests)
     october = add_minutes(authority, run_on_commit, OCTOBER)  # through the real indexing pipeline
     assert october.state == Document.State.INDEXED, october.error
@@ -43,10 +43,13 @@ def test_a_couthenans_pdf_indexed_then_extracted_gives_its_session_and_proposals
     assert (session.date, session.minutes_id) == (date(2022, 10, 7), october.pk)
     assert session.title == "Conseil municipal du 7 octobre 2022"
     objets = [p["objet"] for p in session.proposals]
-    assert objets == ["ONF Etat d’assiette 2023", "Déneigement (rajouté en préambule du conseil municipal)",
-                      "Subventions aux associations",
-                      "Adoption de la nomenclature budgtéraire et comptable M57 simplifiée",
-                      "Modification du texte de changement des tarifs de la salle"]
+    assert objets == [
+        "ONF Etat d’assiette 2023",
+        "Déneigement (rajouté en préambule du conseil municipal)",
+        "Subventions aux associations",
+        "Adoption de la nomenclature budgtéraire et comptable M57 simplifiée",
+        "Modification du texte de changement des tarifs de la salle",
+    ]
     snow = session.proposals[1]  # « 11 votes pour 2 abstentions »
     assert (snow["vote_pour"], snow["vote_abstention"], snow["vote_reel"], snow["status"]) == (11, 2, 13, "pending")
     assert [p["delib_id"] for p in session.proposals] == ["2022-01", "2022-02", "2022-03", "2022-04", "2022-05"]
@@ -70,9 +73,12 @@ def test_rerun_replaces_pending_proposals_and_keeps_accepted_and_rejected(author
     with tenant_context(authority.pk):
         deliberation = accept_proposal(session=session, proposal_id=ids(session)[0], values={"delib_id": "2022-40"})
         reject_proposal(session=session, proposal_id=ids(session)[3])
-        Session.objects.filter(pk=session.pk).update(proposals=[
-            *Session.objects.get(pk=session.pk).proposals,
-            {"id": "5a1e5a1e5a1e", "objet": "Stale", "status": "pending", "offset": 99999}])
+        Session.objects.filter(pk=session.pk).update(
+            proposals=[
+                *Session.objects.get(pk=session.pk).proposals,
+                {"id": "5a1e5a1e5a1e", "objet": "Stale", "status": "pending", "offset": 99999},
+            ]
+        )
     again, job = extract(authority, october, run_on_commit)
     assert job.state == Job.State.SUCCEEDED
     assert [p["status"] for p in again.proposals] == ["accepted", "pending", "pending", "rejected", "pending"]
@@ -144,12 +150,26 @@ def model_answer(messages):
     votes), one the rules miss, and a vote count that is not in the text."""
     prompt = messages[-1]["content"]
     assert "<texte" in prompt and "Jean-Pierre JEANROY" not in prompt  # pseudonymised before it left
-    return json.dumps({"deliberations": [
-        {"objet": "Déneigement", "decision": "Adoptée", "vote_pour": 11, "vote_contre": 0, "vote_abstention": 2,
-         "citation": "11 votes pour 2 abstentions"},
-        {"objet": "Nomination d'un référent incendie", "decision": "Adoptée", "vote_pour": 12,
-         "citation": "Nomination d’un référent incendie : David Tripogney sera le correspondant incendie"},
-    ]})
+    return json.dumps(
+        {
+            "deliberations": [
+                {
+                    "objet": "Déneigement",
+                    "decision": "Adoptée",
+                    "vote_pour": 11,
+                    "vote_contre": 0,
+                    "vote_abstention": 2,
+                    "citation": "11 votes pour 2 abstentions",
+                },
+                {
+                    "objet": "Nomination d'un référent incendie",
+                    "decision": "Adoptée",
+                    "vote_pour": 12,
+                    "citation": "Nomination d’un référent incendie : David Tripogney sera le correspondant incendie",
+                },
+            ]
+        }
+    )
 
 
 def test_model_proposals_are_checked_against_the_text_and_merged(authority, october, run_on_commit, fake_llm):
@@ -174,7 +194,8 @@ def test_model_proposals_are_checked_against_the_text_and_merged(authority, octo
 
 
 def test_invalid_json_from_the_model_leaves_the_rules_proposals_with_a_notice(
-        authority, october, run_on_commit, fake_llm):
+    authority, october, run_on_commit, fake_llm
+):
     fake_llm.answer = "Voici les délibérations : 1. ONF, 2. Déneigement…"
     session, job = extract(authority, october, run_on_commit)
     assert job.state == Job.State.SUCCEEDED and job.result["mode"] == "règles"

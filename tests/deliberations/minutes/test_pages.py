@@ -1,7 +1,6 @@
 """The agents' pages of extraction from minutes: who may use them, starting an extraction, following it,
 validating (once, whatever the clicks) and discarding proposals."""
 
-
 import html
 
 import pytest
@@ -43,10 +42,17 @@ def reviewed(authority, october, agent, run_on_commit):
 
 def form_data(session, index, **changes):
     proposal = session.proposals[index]
-    data = {"objet": proposal["objet"], "delib_id": proposal["delib_id"], "delib_date": session.date.isoformat(),
-            "decision": proposal["decision"], "matiere_code": ""}
-    data |= {name: "" if proposal.get(name) is None else proposal[name]
-             for name in ("vote_effectif", "vote_reel", "vote_pour", "vote_contre", "vote_abstention")}
+    data = {
+        "objet": proposal["objet"],
+        "delib_id": proposal["delib_id"],
+        "delib_date": session.date.isoformat(),
+        "decision": proposal["decision"],
+        "matiere_code": "",
+    }
+    data |= {
+        name: "" if proposal.get(name) is None else proposal[name]
+        for name in ("vote_effectif", "vote_reel", "vote_pour", "vote_contre", "vote_abstention")
+    }
     data |= changes
     return {f"p-{proposal['id']}-{key}": value for key, value in data.items()}
 
@@ -78,7 +84,11 @@ def test_validating_creates_one_deliberation_even_on_a_double_click(authority, r
         created = Deliberation.objects.get()
         session = Session.objects.get(pk=reviewed.pk)
     assert (created.delib_id, created.objet, created.vote_pour, created.vote_abstention) == (
-        "2022-12", "Déneigement : reprise du marché", 11, 2)
+        "2022-12",
+        "Déneigement : reprise du marché",
+        11,
+        2,
+    )
     assert created.origin == Deliberation.Origin.MINUTES and not created.published
     assert session.proposals[1]["status"] == "accepted" and session.proposals[1]["deliberation_id"] == created.pk
     page = agent.get(reverse("deliberation-minutes-review", args=[reviewed.pk])).content.decode()
@@ -86,15 +96,20 @@ def test_validating_creates_one_deliberation_even_on_a_double_click(authority, r
 
 
 def test_invalid_corrections_are_shown_on_the_form_and_nothing_is_created(authority, reviewed, agent):
-    response = agent.post(reverse("deliberation-minutes-accept", args=[reviewed.pk, reviewed.proposals[1]["id"]]),
-                          form_data(reviewed, 1, vote_pour="20", objet=""))
+    response = agent.post(
+        reverse("deliberation-minutes-accept", args=[reviewed.pk, reviewed.proposals[1]["id"]]),
+        form_data(reviewed, 1, vote_pour="20", objet=""),
+    )
     assert response.status_code == 400
     page = html.unescape(response.content.decode())
     assert "Ce champ est obligatoire." in page
-    response = agent.post(reverse("deliberation-minutes-accept", args=[reviewed.pk, reviewed.proposals[1]["id"]]),
-                          form_data(reviewed, 1, vote_pour="20"))
-    assert response.status_code == 400 and "Pour, contre et abstentions font 22, pas 13 votants." in \
-        html.unescape(response.content.decode())
+    response = agent.post(
+        reverse("deliberation-minutes-accept", args=[reviewed.pk, reviewed.proposals[1]["id"]]),
+        form_data(reviewed, 1, vote_pour="20"),
+    )
+    assert response.status_code == 400 and "Pour, contre et abstentions font 22, pas 13 votants." in html.unescape(
+        response.content.decode()
+    )
     with tenant_context(authority.pk):
         assert not Deliberation.objects.exists()
 
@@ -120,8 +135,14 @@ def test_a_document_not_indexed_is_refused_with_a_french_message(authority, agen
 def test_progress_is_polled_while_the_job_runs_then_the_page_reloads(authority, october, agent):
     with tenant_context(authority.pk):  # queued, not run: the worker has not picked it up yet
         session = Session.objects.create(authority=authority, minutes=october, date="2022-10-07")
-        job = Job.objects.create(authority=authority, kind="deliberations.extract_minutes", state="running",
-                                 progress=40, message="Lecture du procès-verbal…", params={"session_id": session.pk})
+        job = Job.objects.create(
+            authority=authority,
+            kind="deliberations.extract_minutes",
+            state="running",
+            progress=40,
+            message="Lecture du procès-verbal…",
+            params={"session_id": session.pk},
+        )
     url = reverse("deliberation-minutes-review", args=[session.pk])
     page = agent.get(url).content.decode()
     assert 'hx-trigger="every 2s"' in page and 'value="40"' in page
@@ -141,13 +162,20 @@ def test_role_matrix(authority, other_authority, member, client, client_for, rev
     for url in (listing, review):
         assert client.get(url).url.startswith(reverse("login"))
     reader = client_for(member(authority, Role.READER))
-    assert [reader.get(listing).status_code, reader.get(review).status_code, reader.post(accept).status_code,
-            reader.post(reject).status_code] == [403, 403, 403, 403]
+    assert [
+        reader.get(listing).status_code,
+        reader.get(review).status_code,
+        reader.post(accept).status_code,
+        reader.post(reject).status_code,
+    ] == [403, 403, 403, 403]
     administrator = client_for(member(authority, Role.ADMINISTRATOR))
     assert administrator.get(review).status_code == 200
     stranger = client_for(member(other_authority, Role.ADMINISTRATOR))
-    assert [stranger.get(review).status_code, stranger.post(accept).status_code,
-            stranger.post(reject).status_code] == [404, 404, 404]
+    assert [stranger.get(review).status_code, stranger.post(accept).status_code, stranger.post(reject).status_code] == [
+        404,
+        404,
+        404,
+    ]
     assert "CR_conseil_municipal_07_10_2022" not in stranger.get(listing).content.decode()
     with tenant_context(authority.pk):
         assert Session.objects.get(pk=reviewed.pk).proposals[0]["status"] == "pending"

@@ -41,8 +41,12 @@ def test_avranches_2017_counts_named_opponents_abstentions_and_a_member_out_of_t
     assert (quartier_nature.vote_pour, quartier_nature.vote_contre, quartier_nature.vote_abstention) == (23, 6, 0)
     assert quartier_nature.votes_derived and quartier_nature.decision == "Adoptée"
     trophynette = by_objet(proposals, "TROPHYNETTE")  # Cossec out of the vote, 4 against, 2 abstain
-    assert (trophynette.vote_reel, trophynette.vote_pour, trophynette.vote_contre, trophynette.vote_abstention) == \
-        (28, 22, 4, 2)
+    assert (trophynette.vote_reel, trophynette.vote_pour, trophynette.vote_contre, trophynette.vote_abstention) == (
+        28,
+        22,
+        4,
+        2,
+    )
     canteen = by_objet(proposals, "RESTAURATION SCOLAIRE")
     assert canteen.decision == "Adoptée à l'unanimité" and canteen.vote_pour == 29 and canteen.page == 6
     assert "UNANIMITE" in canteen.excerpt
@@ -91,15 +95,19 @@ def test_couthenans_rejected_item_and_items_without_vote():
 
 
 def test_plain_text_styles_from_other_minutes():
-    text = ("Séance du 4 juillet 2017\nConseillers en exercice : 27 - Présents : 20 - Pouvoirs : 3\n"
-            "Objet : Tarifs de la cantine\nLe conseil municipal, après en avoir délibéré, par 20 voix pour, "
-            "3 contre, adopte les tarifs.\n\nObjet : Vente d'un terrain\nPour : 19 – Contre : 2 – Abstentions : 2\n\n"
-            "Objet : Motion pour le bureau de poste\nLe point est retiré de l'ordre du jour.\n")
+    text = (
+        "Séance du 4 juillet 2017\nConseillers en exercice : 27 - Présents : 20 - Pouvoirs : 3\n"
+        "Objet : Tarifs de la cantine\nLe conseil municipal, après en avoir délibéré, par 20 voix pour, "
+        "3 contre, adopte les tarifs.\n\nObjet : Vente d'un terrain\nPour : 19 – Contre : 2 – Abstentions : 2\n\n"
+        "Objet : Motion pour le bureau de poste\nLe point est retiré de l'ordre du jour.\n"
+    )
     proposals, day, presence = propose(text)
     assert day == date(2017, 7, 4) and presence.votants == 23 and presence.exercice == 27
     assert [(p.objet, p.vote_pour, p.vote_contre, p.vote_abstention) for p in proposals] == [
-        ("Tarifs de la cantine", 20, 3, 0), ("Vente d'un terrain", 19, 2, 2),
-        ("Motion pour le bureau de poste", None, None, None)]
+        ("Tarifs de la cantine", 20, 3, 0),
+        ("Vente d'un terrain", 19, 2, 2),
+        ("Motion pour le bureau de poste", None, None, None),
+    ]
     assert proposals[2].decision == "Retirée de l'ordre du jour"
     assert proposals[0].vote_effectif == 27
 
@@ -118,8 +126,10 @@ def test_counting_names_in_vote_formulas():
 
 
 def test_session_date_ignores_notice_and_previous_minutes_dates():
-    text = assemble("Date de l'avis de convocation : 27 juin 2017\nCompte rendu de la séance du 6 mars 2017\n"
-                    "Réunion du conseil municipal du mardi 4 juillet 2017\n")
+    text = assemble(
+        "Date de l'avis de convocation : 27 juin 2017\nCompte rendu de la séance du 6 mars 2017\n"
+        "Réunion du conseil municipal du mardi 4 juillet 2017\n"
+    )
     assert session_date(text) == date(2017, 7, 4)
     assert attendance("29\n").votants is None
 

@@ -34,9 +34,15 @@ def rennes_row(code: str, index: int = 0) -> dict:
 
 def values_from(row: dict, **overrides) -> dict:
     """Service arguments for a Rennes row (SCDL-valid: path label from the nomenclature)."""
-    values = {"coll_nom": row["coll_nom"], "coll_siret": row["coll_siret"], "delib_id": row["delib_id"],
-              "delib_date": datetime.date.fromisoformat(row["delib_date"][:10]), "objet": row["delib_objet"],
-              "matiere_code": row["code"], "delib_url": row["delib_url"] or ""}
+    values = {
+        "coll_nom": row["coll_nom"],
+        "coll_siret": row["coll_siret"],
+        "delib_id": row["delib_id"],
+        "delib_date": datetime.date.fromisoformat(row["delib_date"][:10]),
+        "objet": row["delib_objet"],
+        "matiere_code": row["code"],
+        "delib_url": row["delib_url"] or "",
+    }
     if row.get("pref_date"):
         values["pref_date"] = datetime.date.fromisoformat(row["pref_date"][:10])
     return values | overrides
@@ -44,8 +50,13 @@ def values_from(row: dict, **overrides) -> dict:
 
 def add(authority, *, published: bool = False, **values) -> Deliberation:
     """A deliberation of `authority`, created and (optionally) published the way the pages do it."""
-    defaults = {"coll_nom": authority.name, "coll_siret": RENNES_SIRET, "delib_date": datetime.date(2023, 5, 10),
-                "objet": "Objet de test", "matiere_code": "7.5"}
+    defaults = {
+        "coll_nom": authority.name,
+        "coll_siret": RENNES_SIRET,
+        "delib_date": datetime.date(2023, 5, 10),
+        "objet": "Objet de test",
+        "matiere_code": "7.5",
+    }
     with tenant_context(authority.pk):
         deliberation = services.create_deliberation(authority=authority, **(defaults | values))
         if published:
@@ -60,15 +71,18 @@ def add_rennes(authority, code: str, index: int = 0, *, published: bool = True, 
 def index_act(authority, name: str, text: str, *, visibility: str, run_on_commit) -> Document:
     """A deliberation's act, indexed (Celery is eager) in a collection of that visibility."""
     with tenant_context(authority.pk):
-        collection, _ = Collection.objects.get_or_create(authority=authority, name=f"Actes {visibility}",
-                                                         defaults={"visibility": visibility})
+        collection, _ = Collection.objects.get_or_create(
+            authority=authority, name=f"Actes {visibility}", defaults={"visibility": visibility}
+        )
     with run_on_commit(), tenant_context(authority.pk):
-        outcome = add_uploads(authority=authority, files=[SimpleUploadedFile(name, text.encode())],
-                              collection=collection, kind=Document.Kind.DELIBERATION)[0]
+        outcome = add_uploads(
+            authority=authority,
+            files=[SimpleUploadedFile(name, text.encode())],
+            collection=collection,
+            kind=Document.Kind.DELIBERATION,
+        )[0]
     assert outcome.document is not None, outcome.error
     with tenant_context(authority.pk):
         document = Document.objects.get(pk=outcome.document.pk)
     assert document.state == Document.State.INDEXED, document.error
     return document
-
-

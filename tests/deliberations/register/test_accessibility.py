@@ -20,11 +20,28 @@ pytestmark = [
 
 @pytest.fixture
 def register(authority, other_authority, media_root, run_on_commit):
-    act = index_act(authority, "acte-2023-101.txt", "Le conseil approuve la rénovation de la piscine.",
-                    visibility="public", run_on_commit=run_on_commit)
-    published = add(authority, delib_id="2023-101", objet="Rénovation de la piscine municipale", published=True,
-                    document=act, vote_effectif=29, vote_reel=27, vote_pour=25, vote_contre=0, vote_abstention=2,
-                    decision="Adoptée", budget_annee="2023", budget_nom="Budget principal")
+    act = index_act(
+        authority,
+        "acte-2023-101.txt",
+        "Le conseil approuve la rénovation de la piscine.",
+        visibility="public",
+        run_on_commit=run_on_commit,
+    )
+    published = add(
+        authority,
+        delib_id="2023-101",
+        objet="Rénovation de la piscine municipale",
+        published=True,
+        document=act,
+        vote_effectif=29,
+        vote_reel=27,
+        vote_pour=25,
+        vote_contre=0,
+        vote_abstention=2,
+        decision="Adoptée",
+        budget_annee="2023",
+        budget_nom="Budget principal",
+    )
     add_rennes(authority, "7.10")
     add_rennes(authority, "7.1", delib_date=datetime.date(2022, 1, 20), pref_date=None)
     add(authority, delib_id="2023-102", objet="Projet en attente de classement", matiere_code="", published=False)
@@ -33,8 +50,13 @@ def register(authority, other_authority, media_root, run_on_commit):
 
 
 PUBLIC_QUERIES = ["", "?q=piscine", "?matiere=7", "?q=introuvable+zzz", "?year=abc"]
-AGENT_PATHS = ["/deliberations/", "/deliberations/?q=piscine", "/deliberations/?matiere=7.10",
-               "/deliberations/nouvelle/", "/deliberations/seances/"]
+AGENT_PATHS = [
+    "/deliberations/",
+    "/deliberations/?q=piscine",
+    "/deliberations/?matiere=7.10",
+    "/deliberations/nouvelle/",
+    "/deliberations/seances/",
+]
 
 
 @pytest.fixture

@@ -18,9 +18,19 @@ from .support import RENNES_SIRET, add, add_rennes
 Role = Membership.Role
 pytestmark = pytest.mark.django_db
 
-PAYLOAD = {"coll_nom": "Commune A", "coll_siret": RENNES_SIRET, "delib_id": "2024-020",
-           "delib_date": "2024-04-02", "matiere_code": "7.5", "objet": "Subvention à l'association des parents",
-           "vote_effectif": 19, "vote_reel": 18, "vote_pour": 18, "vote_contre": 0, "vote_abstention": 0}
+PAYLOAD = {
+    "coll_nom": "Commune A",
+    "coll_siret": RENNES_SIRET,
+    "delib_id": "2024-020",
+    "delib_date": "2024-04-02",
+    "matiere_code": "7.5",
+    "objet": "Subvention à l'association des parents",
+    "vote_effectif": 19,
+    "vote_reel": 18,
+    "vote_pour": 18,
+    "vote_contre": 0,
+    "vote_abstention": 0,
+}
 
 
 def list_url():
@@ -96,8 +106,9 @@ def test_publishing_without_a_matiere_answers_400_with_the_reasons(authority, me
     assert "obligatoire" in " ".join(body["errors"]["non_field_errors"])
 
 
-def test_another_authoritys_deliberations_are_not_found_even_published(authority, other_authority, member,
-                                                                       api_client_for):
+def test_another_authoritys_deliberations_are_not_found_even_published(
+    authority, other_authority, member, api_client_for
+):
     theirs = add(other_authority, delib_id="B-1", published=True)
     client = api_client_for(member(authority, Role.ADMINISTRATOR))
     assert client.get(detail_url(theirs.pk)).status_code == 404
@@ -137,8 +148,11 @@ def test_filters_year_matiere_published_and_query(authority, member, api_client_
 def test_sessions_crud_and_roles(authority, member, api_client_for):
     agent = api_client_for(member(authority, Role.AGENT))
     reader = api_client_for(member(authority, Role.READER))
-    created = agent.post(reverse("api:deliberation-session-list"),
-                         {"date": "2024-03-12", "title": "Conseil du 12 mars", "agenda": "1. Budget"}, format="json")
+    created = agent.post(
+        reverse("api:deliberation-session-list"),
+        {"date": "2024-03-12", "title": "Conseil du 12 mars", "agenda": "1. Budget"},
+        format="json",
+    )
     assert created.status_code == 201
     pk = created.json()["id"]
     with tenant_context(authority.pk):
@@ -146,10 +160,15 @@ def test_sessions_crud_and_roles(authority, member, api_client_for):
     add(authority, delib_id="2024-001", session=session)
     listed = reader.get(reverse("api:deliberation-session-list")).json()["results"]
     assert listed[0]["deliberation_count"] == 1 and listed[0]["title"] == "Conseil du 12 mars"
-    assert reader.post(reverse("api:deliberation-session-list"), {"date": "2024-01-01"}, format="json").status_code \
-        == 403
-    assert agent.patch(reverse("api:deliberation-session-detail", args=[pk]), {"title": "Séance ordinaire"},
-                       format="json").json()["title"] == "Séance ordinaire"
+    assert (
+        reader.post(reverse("api:deliberation-session-list"), {"date": "2024-01-01"}, format="json").status_code == 403
+    )
+    assert (
+        agent.patch(
+            reverse("api:deliberation-session-detail", args=[pk]), {"title": "Séance ordinaire"}, format="json"
+        ).json()["title"]
+        == "Séance ordinaire"
+    )
     assert agent.delete(reverse("api:deliberation-session-detail", args=[pk])).status_code == 204
     with tenant_context(authority.pk):
         assert Deliberation.objects.get(delib_id="2024-001").session_id is None
@@ -182,7 +201,13 @@ def test_openapi_schema_lists_the_register_without_warnings():
     output = StringIO()
     call_command("spectacular", "--validate", "--fail-on-warn", stdout=output)
     paths = yaml.safe_load(output.getvalue())["paths"]
-    for path in ("/api/v1/deliberations/", "/api/v1/deliberations/{id}/", "/api/v1/deliberations/{id}/publish/",
-                 "/api/v1/deliberations/{id}/unpublish/", "/api/v1/deliberations/export.csv",
-                 "/api/v1/deliberation-sessions/", "/api/v1/deliberation-sessions/{id}/"):
+    for path in (
+        "/api/v1/deliberations/",
+        "/api/v1/deliberations/{id}/",
+        "/api/v1/deliberations/{id}/publish/",
+        "/api/v1/deliberations/{id}/unpublish/",
+        "/api/v1/deliberations/export.csv",
+        "/api/v1/deliberation-sessions/",
+        "/api/v1/deliberation-sessions/{id}/",
+    ):
         assert path in paths, path

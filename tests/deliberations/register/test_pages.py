@@ -18,10 +18,25 @@ from .support import RENNES_SIRET, add, add_rennes, index_act
 Role = Membership.Role
 pytestmark = pytest.mark.django_db
 
-FORM = {"delib_id": "2024-015", "delib_date": "2024-03-12", "objet": "Tarifs de la restauration scolaire",
-        "matiere_code": "7.10", "decision": "Adoptée", "coll_nom": "Commune A", "coll_siret": RENNES_SIRET,
-        "vote_effectif": "19", "vote_reel": "17", "vote_pour": "15", "vote_contre": "1", "vote_abstention": "1",
-        "budget_annee": "", "budget_nom": "", "pref_id": "", "pref_date": "", "delib_url": ""}
+FORM = {
+    "delib_id": "2024-015",
+    "delib_date": "2024-03-12",
+    "objet": "Tarifs de la restauration scolaire",
+    "matiere_code": "7.10",
+    "decision": "Adoptée",
+    "coll_nom": "Commune A",
+    "coll_siret": RENNES_SIRET,
+    "vote_effectif": "19",
+    "vote_reel": "17",
+    "vote_pour": "15",
+    "vote_contre": "1",
+    "vote_abstention": "1",
+    "budget_annee": "",
+    "budget_nom": "",
+    "pref_id": "",
+    "pref_date": "",
+    "delib_url": "",
+}
 
 
 @pytest.fixture
@@ -30,9 +45,14 @@ def deliberation(authority):
 
 
 def agent_pages(pk):
-    return [reverse("deliberations"), reverse("deliberation-detail", args=[pk]), reverse("deliberation-new"),
-            reverse("deliberation-edit", args=[pk]), reverse("deliberations-export"),
-            reverse("deliberation-sessions")]
+    return [
+        reverse("deliberations"),
+        reverse("deliberation-detail", args=[pk]),
+        reverse("deliberation-new"),
+        reverse("deliberation-edit", args=[pk]),
+        reverse("deliberations-export"),
+        reverse("deliberation-sessions"),
+    ]
 
 
 def test_anonymous_visitors_are_sent_to_the_login_page(client, deliberation):
@@ -71,16 +91,20 @@ def test_agent_creates_a_deliberation_with_its_matiere_label_from_the_nomenclatu
     assert (created.vote_pour, created.vote_reel, created.published) == (15, 17, False)
 
 
-@pytest.mark.parametrize(("changes", "field_message"), [
-    ({"coll_siret": "21350238800018"}, "SIRET valide"),
-    ({"vote_pour": "20"}, "diffère"),
-    ({"vote_effectif": ""}, "remplissez-les toutes"),
-    ({"budget_annee": "2024/2023"}, "la seconde année doit suivre"),
-    ({"pref_date": "2024-03-01"}, "avant d'avoir été adopté"),
-    ({"objet": ""}, "obligatoire"),
-])
-def test_the_form_refuses_what_the_scdl_schema_refuses_with_a_french_message(authority, member, client_for,
-                                                                              changes, field_message):
+@pytest.mark.parametrize(
+    ("changes", "field_message"),
+    [
+        ({"coll_siret": "21350238800018"}, "SIRET valide"),
+        ({"vote_pour": "20"}, "diffère"),
+        ({"vote_effectif": ""}, "remplissez-les toutes"),
+        ({"budget_annee": "2024/2023"}, "la seconde année doit suivre"),
+        ({"pref_date": "2024-03-01"}, "avant d'avoir été adopté"),
+        ({"objet": ""}, "obligatoire"),
+    ],
+)
+def test_the_form_refuses_what_the_scdl_schema_refuses_with_a_french_message(
+    authority, member, client_for, changes, field_message
+):
     client = client_for(member(authority, Role.AGENT))
     response = client.post(reverse("deliberation-new"), FORM | changes)
     assert response.status_code == 400
@@ -100,8 +124,10 @@ def test_a_number_already_used_in_the_authority_is_refused(authority, member, cl
 
 def test_agent_edits_publishes_unpublishes_and_deletes(authority, member, client_for, deliberation):
     client = client_for(member(authority, Role.AGENT))
-    response = client.post(reverse("deliberation-edit", args=[deliberation.pk]),
-                           FORM | {"delib_id": "2023-001", "objet": "Subvention au club de rugby"})
+    response = client.post(
+        reverse("deliberation-edit", args=[deliberation.pk]),
+        FORM | {"delib_id": "2023-001", "objet": "Subvention au club de rugby"},
+    )
     assert response.status_code == 302
     client.post(reverse("deliberation-publish", args=[deliberation.pk]), {"published": "1"})
     with tenant_context(authority.pk):
@@ -121,7 +147,8 @@ def test_choosing_the_matiere_in_the_form_confirms_it_and_clears_suggestions(aut
     pending = add(authority, delib_id="2023-011", matiere_code="")
     with tenant_context(authority.pk):
         Deliberation.objects.filter(pk=pending.pk).update(
-            matiere_suggestions=[{"code": "7.5", "label": "Subventions", "level": 2, "score": 0.4}])
+            matiere_suggestions=[{"code": "7.5", "label": "Subventions", "level": 2, "score": 0.4}]
+        )
     client = client_for(member(authority, Role.AGENT))
     response = client.post(reverse("deliberation-edit", args=[pending.pk]), FORM | {"delib_id": "2023-011"})
     assert response.status_code == 302
@@ -145,16 +172,16 @@ def test_publishing_without_a_matiere_is_refused_and_says_why(authority, member,
 def test_a_published_deliberation_cannot_lose_its_matiere(authority, member, client_for):
     published = add(authority, delib_id="2023-010", published=True)
     client = client_for(member(authority, Role.AGENT))
-    response = client.post(reverse("deliberation-edit", args=[published.pk]),
-                           FORM | {"delib_id": "2023-010", "matiere_code": ""})
+    response = client.post(
+        reverse("deliberation-edit", args=[published.pk]), FORM | {"delib_id": "2023-010", "matiere_code": ""}
+    )
     assert response.status_code == 400
     assert "obligatoire" in response.content.decode()
     with tenant_context(authority.pk):
         assert Deliberation.objects.get(pk=published.pk).matiere_code == "7.5"
 
 
-def test_other_authoritys_deliberations_are_not_found_even_published(authority, other_authority, member,
-                                                                     client_for):
+def test_other_authoritys_deliberations_are_not_found_even_published(authority, other_authority, member, client_for):
     theirs = add(other_authority, delib_id="B-1", objet="Subvention au club de football", published=True)
     client = client_for(member(authority, Role.ADMINISTRATOR))
     assert client.get(reverse("deliberation-detail", args=[theirs.pk])).status_code == 404
@@ -184,10 +211,16 @@ def test_filters_by_year_and_matiere_never_confuse_7_1_with_7_10(authority, memb
     assert "Sous-matière" in page and "7.10 Divers" in page
 
 
-def test_search_finds_objet_words_without_accents_and_words_of_the_linked_act(authority, member, client_for,
-                                                                              media_root, run_on_commit):
-    act = index_act(authority, "acte-2023-020.txt", "Le conseil approuve la convention avec le cirque Zavatta "
-                    "pour l'occupation du parc des expositions.", visibility="internal", run_on_commit=run_on_commit)
+def test_search_finds_objet_words_without_accents_and_words_of_the_linked_act(
+    authority, member, client_for, media_root, run_on_commit
+):
+    act = index_act(
+        authority,
+        "acte-2023-020.txt",
+        "Le conseil approuve la convention avec le cirque Zavatta pour l'occupation du parc des expositions.",
+        visibility="internal",
+        run_on_commit=run_on_commit,
+    )
     linked = add(authority, delib_id="2023-020", objet="Convention d'occupation temporaire", document=act)
     other = add(authority, delib_id="2023-021", objet="Élection des délégués au syndicat des écoles")
     client = client_for(member(authority, Role.READER))
@@ -227,8 +260,9 @@ def test_agent_export_is_scdl_all_or_published_only(authority, member, client_fo
 
 def test_sessions_group_deliberations(authority, member, client_for):
     client = client_for(member(authority, Role.AGENT))
-    response = client.post(reverse("deliberation-sessions"), {"date": "2024-03-12", "title": "Conseil du 12 mars",
-                                                              "agenda": "1. Budget"})
+    response = client.post(
+        reverse("deliberation-sessions"), {"date": "2024-03-12", "title": "Conseil du 12 mars", "agenda": "1. Budget"}
+    )
     assert response.status_code == 302
     with tenant_context(authority.pk):
         session = Session.objects.get()

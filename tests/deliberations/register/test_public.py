@@ -23,22 +23,57 @@ SECRET = "Zorglub"  # a word only internal material holds
 def register(authority, other_authority, media_root, run_on_commit):
     """Commune A: two published deliberations (one with its public act), an unpublished one and an
     internal document sharing words with them; Commune B: a published one with the same words."""
-    public_act = index_act(authority, "acte-piscine.txt", "Le conseil municipal approuve la rénovation des "
-                           "bassins de la piscine et le plongeoir trampoline.", visibility="public",
-                           run_on_commit=run_on_commit)
-    internal_act = index_act(authority, "note-piscine.txt", f"Note interne {SECRET} : rénovation de la piscine, "
-                             "négociation avec l'entreprise.", visibility="internal", run_on_commit=run_on_commit)
-    published = add(authority, delib_id="2023-101", objet="Rénovation de la piscine municipale", published=True,
-                    document=public_act, vote_effectif=29, vote_reel=27, vote_pour=25, vote_contre=0,
-                    vote_abstention=2, decision="Adoptée")
-    second = add(authority, delib_id="2022-040", objet="Tarifs de la piscine", matiere_code="7.10", published=True,
-                 delib_date=datetime.date(2022, 2, 1))
-    draft = add(authority, delib_id="2023-102", objet=f"Piscine : protocole transactionnel {SECRET}",
-                published=False, document=internal_act)
-    theirs = add(other_authority, delib_id="B-2023-7", objet="Rénovation de la piscine intercommunale",
-                 published=True)
-    return {"published": published, "second": second, "draft": draft, "theirs": theirs,
-            "public_act": public_act, "internal_act": internal_act}
+    public_act = index_act(
+        authority,
+        "acte-piscine.txt",
+        "Le conseil municipal approuve la rénovation des bassins de la piscine et le plongeoir trampoline.",
+        visibility="public",
+        run_on_commit=run_on_commit,
+    )
+    internal_act = index_act(
+        authority,
+        "note-piscine.txt",
+        f"Note interne {SECRET} : rénovation de la piscine, négociation avec l'entreprise.",
+        visibility="internal",
+        run_on_commit=run_on_commit,
+    )
+    published = add(
+        authority,
+        delib_id="2023-101",
+        objet="Rénovation de la piscine municipale",
+        published=True,
+        document=public_act,
+        vote_effectif=29,
+        vote_reel=27,
+        vote_pour=25,
+        vote_contre=0,
+        vote_abstention=2,
+        decision="Adoptée",
+    )
+    second = add(
+        authority,
+        delib_id="2022-040",
+        objet="Tarifs de la piscine",
+        matiere_code="7.10",
+        published=True,
+        delib_date=datetime.date(2022, 2, 1),
+    )
+    draft = add(
+        authority,
+        delib_id="2023-102",
+        objet=f"Piscine : protocole transactionnel {SECRET}",
+        published=False,
+        document=internal_act,
+    )
+    theirs = add(other_authority, delib_id="B-2023-7", objet="Rénovation de la piscine intercommunale", published=True)
+    return {
+        "published": published,
+        "second": second,
+        "draft": draft,
+        "theirs": theirs,
+        "public_act": public_act,
+        "internal_act": internal_act,
+    }
 
 
 def public_url(authority, name="public-register", *args):
@@ -103,7 +138,8 @@ def test_withdrawing_a_deliberation_hides_it_and_its_act_at_once(client, authori
 
 
 def test_a_signed_in_member_of_another_authority_sees_this_register_not_their_own(
-        authority, other_authority, member, client_for, register):
+    authority, other_authority, member, client_for, register
+):
     client = client_for(member(other_authority))
     page = client.get(public_url(authority), {"q": "piscine"}).content.decode()
     assert "2023-101" in page and "B-2023-7" not in page and "2023-102" not in page
@@ -161,10 +197,20 @@ def test_export_then_reimport_is_lossless(client, authority, tmp_path):
     """Real Rennes rows (with votes, budgets and dates added to cover every column) exported at the public
     URL, read back by the import's reader and validator: no error, the same values."""
     rows = rennes_rows()[:40]
-    extras = [{"vote_effectif": 61, "vote_reel": 55, "vote_pour": 50, "vote_contre": 3, "vote_abstention": 2,
-               "budget_annee": "2023", "budget_nom": "Budget principal", "pref_id": "035-213502388-20231204"},
-              {"budget_annee": "2022/2023", "budget_nom": "Budget annexe, « Eau » ; assainissement"},
-              {"objet": "Objet sur deux lignes,\navec une virgule et des \"guillemets\""}]
+    extras = [
+        {
+            "vote_effectif": 61,
+            "vote_reel": 55,
+            "vote_pour": 50,
+            "vote_contre": 3,
+            "vote_abstention": 2,
+            "budget_annee": "2023",
+            "budget_nom": "Budget principal",
+            "pref_id": "035-213502388-20231204",
+        },
+        {"budget_annee": "2022/2023", "budget_nom": "Budget annexe, « Eau » ; assainissement"},
+        {"objet": 'Objet sur deux lignes,\navec une virgule et des "guillemets"'},
+    ]
     created = []
     for index, row in enumerate(rows):
         values = values_from(row) | (extras[index] if index < len(extras) else {})

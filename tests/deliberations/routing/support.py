@@ -16,8 +16,7 @@ from apps.documents.embeddings import get_embedder
 from apps.tenants.context import tenant_context
 from tests.paths import SHARED_DATA
 
-RENNES = SHARED_DATA / "scdl" / \
-    "deliberations-ville-de-rennes-extrait-152.json"
+RENNES = SHARED_DATA / "scdl" / "deliberations-ville-de-rennes-extrait-152.json"
 _VECTORS: dict[str, np.ndarray] = {}
 
 
@@ -27,8 +26,9 @@ def rennes_rows() -> list[dict]:
     for row in sorted(json.loads(RENNES.read_text(encoding="utf-8")), key=lambda r: r["delib_id"]):
         matiere = nomenclature.match_label(row["delib_matiere_nom"])
         assert matiere is not None and matiere.code in nomenclature.candidates_for_number(row["delib_matiere_code"])
-        rows.append({"delib_id": row["delib_id"], "objet": row["delib_objet"], "code": matiere.code,
-                     "date": row["delib_date"]})
+        rows.append(
+            {"delib_id": row["delib_id"], "objet": row["delib_objet"], "code": matiere.code, "date": row["delib_date"]}
+        )
     return rows
 
 
@@ -50,17 +50,35 @@ def vectors_for(texts: list[str]) -> list[np.ndarray]:
     return [_VECTORS[t] for t in texts]
 
 
-def add_deliberation(authority, objet: str, code: str = "", *, embed: bool = True, published: bool = False,
-                     delib_id: str = "", suggestions=None, **fields) -> Deliberation:
+def add_deliberation(
+    authority,
+    objet: str,
+    code: str = "",
+    *,
+    embed: bool = True,
+    published: bool = False,
+    delib_id: str = "",
+    suggestions=None,
+    **fields,
+) -> Deliberation:
     """A deliberation of `authority`, with its embedding already computed unless embed=False."""
     vector = vectors_for([embedding_text_for(objet)])[0] if embed else None
     with tenant_context(authority.pk):
         return Deliberation.objects.create(
-            authority=authority, coll_nom=authority.name, coll_siret="21350238800019",
-            delib_id=delib_id or uuid.uuid4().hex[:12], delib_date=fields.pop("delib_date", datetime.date(2023, 5, 15)),
-            objet=objet, matiere_code=code, matiere_nom=nomenclature.label_path(code) if code else "",
-            published=published, embedding=vector, embedding_model=get_embedder().model_id if embed else "",
-            matiere_suggestions=suggestions or [], **fields)
+            authority=authority,
+            coll_nom=authority.name,
+            coll_siret="21350238800019",
+            delib_id=delib_id or uuid.uuid4().hex[:12],
+            delib_date=fields.pop("delib_date", datetime.date(2023, 5, 15)),
+            objet=objet,
+            matiere_code=code,
+            matiere_nom=nomenclature.label_path(code) if code else "",
+            published=published,
+            embedding=vector,
+            embedding_model=get_embedder().model_id if embed else "",
+            matiere_suggestions=suggestions or [],
+            **fields,
+        )
 
 
 def add_rows(authority, rows: list[dict], **fields) -> list[Deliberation]:
@@ -78,8 +96,7 @@ def level1_codes(suggestions: list[dict]) -> list[str]:
 
 def suggestion(code: str, score: float, level: int = 2) -> dict:
     """A stored suggestion as the classifier writes it, for page tests that need no embedding."""
-    return {"code": code, "label": nomenclature.get(code).label, "level": level, "score": score,
-            "source": "classifier"}
+    return {"code": code, "label": nomenclature.get(code).label, "level": level, "score": score, "source": "classifier"}
 
 
 def rows_fixture(train_size: int, test_size: int):
@@ -92,5 +109,3 @@ def rows_fixture(train_size: int, test_size: int):
             return split_rows(train_size, test_size)
 
     return rows
-
-

@@ -24,14 +24,25 @@ def agent_page(signed_in, authority, member):
 
 @pytest.fixture
 def pending(authority):
-    return [add_deliberation(authority, "Attribution d'une subvention au club de basket", embed=False,
-                             suggestions=[suggestion("7.5", 0.82), suggestion("7.10", 0.1), suggestion("7", 0.95, 1)]),
-            add_deliberation(authority, "Acquisition d'une parcelle rue des Lilas", embed=False,
-                             suggestions=[suggestion("3.1", 0.55), suggestion("3", 0.7, 1)])]
+    return [
+        add_deliberation(
+            authority,
+            "Attribution d'une subvention au club de basket",
+            embed=False,
+            suggestions=[suggestion("7.5", 0.82), suggestion("7.10", 0.1), suggestion("7", 0.95, 1)],
+        ),
+        add_deliberation(
+            authority,
+            "Acquisition d'une parcelle rue des Lilas",
+            embed=False,
+            suggestions=[suggestion("3.1", 0.55), suggestion("3", 0.7, 1)],
+        ),
+    ]
 
 
-def test_the_classement_page_has_no_wcag_violation_and_confirms_without_reload(agent_page, live_server,
-                                                                               authority, pending):
+def test_the_classement_page_has_no_wcag_violation_and_confirms_without_reload(
+    agent_page, live_server, authority, pending
+):
     agent_page.goto(f"{live_server.url}/deliberations/classement/")
     assert axe_violations(agent_page) == []
     agent_page.evaluate("window.notReloaded = true")

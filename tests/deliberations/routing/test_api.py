@@ -23,8 +23,12 @@ def confirm_url(deliberation) -> str:
 
 @pytest.fixture
 def pending(authority):
-    return add_deliberation(authority, "Attribution d'une subvention au club de basket", embed=False,
-                            suggestions=[suggestion("7.5", 0.82), suggestion("7", 0.95, level=1)])
+    return add_deliberation(
+        authority,
+        "Attribution d'une subvention au club de basket",
+        embed=False,
+        suggestions=[suggestion("7.5", 0.82), suggestion("7", 0.95, level=1)],
+    )
 
 
 def stored(authority, deliberation) -> Deliberation:
@@ -34,9 +38,11 @@ def stored(authority, deliberation) -> Deliberation:
 
 # --- suggest ----------------------------------------------------------------------------------------
 
+
 def test_a_reader_gets_level2_then_level1_suggestions_for_an_objet(authority, member, api_client_for):
     response = api_client_for(member(authority, Role.READER)).post(
-        SUGGEST, {"objet": "Emprunts", "k": 2}, format="json")
+        SUGGEST, {"objet": "Emprunts", "k": 2}, format="json"
+    )
     assert response.status_code == 200, response.content
     suggestions = response.json()["suggestions"]
     assert [s["level"] for s in suggestions] == [2, 2, 1, 1]
@@ -47,8 +53,7 @@ def test_a_reader_gets_level2_then_level1_suggestions_for_an_objet(authority, me
 def test_a_read_key_may_ask_for_suggestions_and_anonymous_callers_may_not(authority, key_client, client):
     key, _ = key_client(authority, "read")
     assert key.post(SUGGEST, {"objet": "Marchés publics"}, format="json").status_code == 200
-    assert client.post(SUGGEST, {"objet": "Marchés publics"}, content_type="application/json").status_code in (
-        401, 403)
+    assert client.post(SUGGEST, {"objet": "Marchés publics"}, content_type="application/json").status_code in (401, 403)
 
 
 @pytest.mark.parametrize("body", [{}, {"objet": "   "}, {"objet": "x" * 2001}, {"objet": "Budget", "k": 0}])
@@ -60,6 +65,7 @@ def test_a_missing_or_oversized_objet_is_refused_in_french(authority, member, ap
 
 # --- confirm ----------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("role", [Role.AGENT, Role.ADMINISTRATOR])
 def test_an_agent_confirms_a_matiere(authority, member, api_client_for, pending, role):
     response = api_client_for(member(authority, role)).post(confirm_url(pending), {"code": "7.5"}, format="json")
@@ -70,25 +76,25 @@ def test_an_agent_confirms_a_matiere(authority, member, api_client_for, pending,
 
 
 def test_a_reader_may_not_confirm_a_matiere(authority, member, api_client_for, pending):
-    response = api_client_for(member(authority, Role.READER)).post(confirm_url(pending), {"code": "7.5"},
-                                                                    format="json")
+    response = api_client_for(member(authority, Role.READER)).post(confirm_url(pending), {"code": "7.5"}, format="json")
     assert response.status_code == 403
     assert stored(authority, pending).matiere_code == ""
 
 
 def test_anonymous_callers_may_not_confirm(authority, client, pending):
-    assert client.post(confirm_url(pending), {"code": "7.5"}, content_type="application/json").status_code in (
-        401, 403)
+    assert client.post(confirm_url(pending), {"code": "7.5"}, content_type="application/json").status_code in (401, 403)
     assert stored(authority, pending).matiere_code == ""
 
 
 @pytest.mark.parametrize("published", [False, True])
 def test_an_agent_of_another_authority_gets_404_even_on_a_published_deliberation(
-        authority, other_authority, member, api_client_for, pending, published):
+    authority, other_authority, member, api_client_for, pending, published
+):
     with tenant_context(authority.pk):
         Deliberation.objects.filter(pk=pending.pk).update(published=published)
-    response = api_client_for(member(other_authority, Role.AGENT)).post(confirm_url(pending), {"code": "3.1"},
-                                                                         format="json")
+    response = api_client_for(member(other_authority, Role.AGENT)).post(
+        confirm_url(pending), {"code": "3.1"}, format="json"
+    )
     assert response.status_code == 404
     assert stored(authority, pending).matiere_code == ""
 
@@ -109,8 +115,10 @@ def test_a_write_key_confirms_and_a_read_key_may_not(authority, key_client, pend
 
 # --- classify ---------------------------------------------------------------------------------------
 
-def test_an_agent_starts_a_classification_job_that_suggests(authority, member, api_client_for,
-                                                            django_capture_on_commit_callbacks):
+
+def test_an_agent_starts_a_classification_job_that_suggests(
+    authority, member, api_client_for, django_capture_on_commit_callbacks
+):
     target = add_deliberation(authority, "Garantie d'emprunt accordée à un bailleur social", embed=False)
     with django_capture_on_commit_callbacks(execute=True):
         response = api_client_for(member(authority, Role.AGENT)).post(CLASSIFY, {"ids": [target.pk]}, format="json")

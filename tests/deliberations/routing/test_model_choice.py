@@ -55,7 +55,7 @@ def test_the_models_pick_among_the_classifiers_five_best_comes_first(labelled, h
     objet = held_out[0]["objet"]
     five_best = level2_codes(suggest(labelled, objet, use_model=False, k=MODEL_CANDIDATES))
     suggestions = suggest(labelled, objet)
-    assert level2_codes(suggestions) == [five_best[-1], *five_best[:SUGGESTIONS - 1]]
+    assert level2_codes(suggestions) == [five_best[-1], *five_best[: SUGGESTIONS - 1]]
     assert suggestions[0]["source"] == "model" and all(s["source"] == "classifier" for s in suggestions[1:])
     assert [s["level"] for s in suggestions] == [2] * SUGGESTIONS + [1] * SUGGESTIONS
     (request,) = model_server.generation_requests()
@@ -99,9 +99,17 @@ def test_personal_names_are_masked_before_reaching_the_model(labelled, model_ser
     assert "Kerouredan" not in prompt and "festival" in prompt
 
 
-@pytest.mark.parametrize("answer, code", [('{"code": "7.5"}', "7.5"), ('Réponse : {"code": "3.1"}', "3.1"),
-                                          ('{"code": 7.1}', None), ("7.5", None), ('{"matiere": "7.5"}', None),
-                                          ("{not json}", None)])
+@pytest.mark.parametrize(
+    "answer, code",
+    [
+        ('{"code": "7.5"}', "7.5"),
+        ('Réponse : {"code": "3.1"}', "3.1"),
+        ('{"code": 7.1}', None),
+        ("7.5", None),
+        ('{"matiere": "7.5"}', None),
+        ("{not json}", None),
+    ],
+)
 def test_the_models_answer_is_read_as_json_with_a_string_code_only(answer, code):
     """A JSON number is refused: 7.1 and 7.10 are the same number."""
     assert parse_model_code(answer) == code

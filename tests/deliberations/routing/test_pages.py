@@ -25,15 +25,24 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 @pytest.fixture
 def subvention(authority):
-    return add_deliberation(authority, "Attribution d'une subvention au club de basket", embed=False,
-                            delib_id="2024_001", suggestions=[suggestion("7.5", 0.82), suggestion("7.10", 0.1),
-                                                              suggestion("7", 0.95, level=1)])
+    return add_deliberation(
+        authority,
+        "Attribution d'une subvention au club de basket",
+        embed=False,
+        delib_id="2024_001",
+        suggestions=[suggestion("7.5", 0.82), suggestion("7.10", 0.1), suggestion("7", 0.95, level=1)],
+    )
 
 
 @pytest.fixture
 def acquisition(authority):
-    return add_deliberation(authority, "Acquisition d'une parcelle rue des Lilas", embed=False, delib_id="2024_002",
-                            suggestions=[suggestion("3.1", 0.55), suggestion("3.2", 0.3)])
+    return add_deliberation(
+        authority,
+        "Acquisition d'une parcelle rue des Lilas",
+        embed=False,
+        delib_id="2024_002",
+        suggestions=[suggestion("3.1", 0.55), suggestion("3.2", 0.3)],
+    )
 
 
 def text(response) -> str:
@@ -46,7 +55,8 @@ def stored(authority, deliberation) -> Deliberation:
 
 
 def test_the_classement_page_lists_pending_suggestions_with_their_confidence(
-        authority, member, client_for, subvention, acquisition):
+    authority, member, client_for, subvention, acquisition
+):
     add_deliberation(authority, "Déjà classée", "1.1", embed=False, suggestions=[suggestion("1.1", 0.9)])
     response = client_for(member(authority, Role.AGENT)).get(ROUTING)
     assert response.status_code == 200
@@ -63,7 +73,8 @@ def test_readers_do_not_reach_the_classement_page(authority, member, client_for)
 
 def test_confirming_with_htmx_swaps_the_block_and_stores_the_matiere(authority, member, client_for, subvention):
     response = client_for(member(authority, Role.AGENT)).post(
-        reverse("deliberation-matiere", args=[subvention.pk]), {"code": "7.5"}, **HTMX)
+        reverse("deliberation-matiere", args=[subvention.pk]), {"code": "7.5"}, **HTMX
+    )
     assert response.status_code == 200
     assert f'id="matiere-{subvention.pk}"' in response.content.decode()
     assert "Matière confirmée : 7.5 Finances locales/Subventions" in text(response)
@@ -73,7 +84,8 @@ def test_confirming_with_htmx_swaps_the_block_and_stores_the_matiere(authority, 
 
 def test_choosing_another_matiere_without_javascript_redirects_back(authority, member, client_for, subvention):
     response = client_for(member(authority, Role.AGENT)).post(
-        reverse("deliberation-matiere", args=[subvention.pk]), {"code": "7.10", "next": ROUTING})
+        reverse("deliberation-matiere", args=[subvention.pk]), {"code": "7.10", "next": ROUTING}
+    )
     assert response.status_code == 302 and response.url == ROUTING
     assert stored(authority, subvention).matiere_nom == "Finances locales/Divers"
 
@@ -106,17 +118,16 @@ def test_another_authority_gets_404(authority, other_authority, member, client_f
     assert stored(authority, subvention).matiere_code == ""
 
 
-def test_accepting_safe_suggestions_confirms_only_those_at_80_percent(authority, member, client_for, subvention,
-                                                                      acquisition):
-    response = client_for(member(authority, Role.AGENT)).post(reverse("deliberation-routing-accept-safe"),
-                                                              follow=True)
+def test_accepting_safe_suggestions_confirms_only_those_at_80_percent(
+    authority, member, client_for, subvention, acquisition
+):
+    response = client_for(member(authority, Role.AGENT)).post(reverse("deliberation-routing-accept-safe"), follow=True)
     assert "1 matière(s) confirmée(s)" in text(response)
     assert stored(authority, subvention).matiere_code == "7.5"
     assert stored(authority, acquisition).matiere_code == ""
 
 
-def test_the_classify_button_queues_a_job_for_deliberations_without_matiere(authority, member, client_for,
-                                                                            subvention):
+def test_the_classify_button_queues_a_job_for_deliberations_without_matiere(authority, member, client_for, subvention):
     target = add_deliberation(authority, "Tarifs de la restauration scolaire", embed=False)
     response = client_for(member(authority, Role.AGENT)).post(reverse("deliberation-routing-run"))
     assert response.status_code == 302
@@ -128,7 +139,8 @@ def test_the_classify_button_queues_a_job_for_deliberations_without_matiere(auth
 def test_suggest_button_computes_suggestions_for_one_deliberation(authority, member, client_for):
     target = add_deliberation(authority, "Emprunts", embed=False)
     response = client_for(member(authority, Role.AGENT)).post(
-        reverse("deliberation-matiere", args=[target.pk]), {"suggest": "1"}, **HTMX)
+        reverse("deliberation-matiere", args=[target.pk]), {"suggest": "1"}, **HTMX
+    )
     assert "Accepter 7.3 Emprunts" in text(response)
     assert stored(authority, target).matiere_suggestions[0]["code"] == "7.3"
 

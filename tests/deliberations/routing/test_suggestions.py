@@ -83,7 +83,8 @@ def test_other_authorities_published_deliberations_train_the_classifier(rows, au
 
 
 def test_an_unpublished_deliberation_of_another_authority_never_influences_suggestions(
-        rows, authority, other_authority):
+    rows, authority, other_authority
+):
     train, held_out = rows
     query = held_out[0]["objet"]
     add_rows(authority, train[:10])
@@ -116,8 +117,12 @@ def test_suggest_for_stores_the_suggestions_and_computes_a_missing_embedding(row
 
 def test_confirming_sets_the_code_the_scdl_label_path_and_clears_the_suggestions(rows, authority, member):
     _train, held_out = rows
-    deliberation = add_deliberation(authority, held_out[2]["objet"], embed=False,
-                                    suggestions=[{"code": "7.5", "label": "Subventions", "level": 2, "score": 0.9}])
+    deliberation = add_deliberation(
+        authority,
+        held_out[2]["objet"],
+        embed=False,
+        suggestions=[{"code": "7.5", "label": "Subventions", "level": 2, "score": 0.9}],
+    )
     with tenant_context(authority.pk):
         confirm_matiere(deliberation=deliberation, code="7.10", user=member(authority))
         stored = Deliberation.objects.get(pk=deliberation.pk)
@@ -137,7 +142,8 @@ def test_confirming_refuses_what_is_not_a_level2_matiere_and_changes_nothing(aut
 
 
 def test_the_classification_job_embeds_what_is_missing_and_suggests_for_deliberations_without_matiere(
-        rows, authority, run_on_commit):
+    rows, authority, run_on_commit
+):
     train, held_out = rows
     labelled = [add_deliberation(authority, row["objet"], row["code"], embed=False) for row in train[:8]]
     targets = [add_deliberation(authority, row["objet"], embed=False) for row in held_out[:3]]
@@ -173,10 +179,18 @@ def test_the_fitted_router_is_reused_until_the_labelled_rows_change(rows, author
 
 
 def test_accepting_safe_suggestions_confirms_only_those_at_or_above_the_threshold(authority):
-    safe = add_deliberation(authority, "A", embed=False, suggestions=[
-        {"code": "7.5", "label": "Subventions", "level": 2, "score": SAFE_SCORE}])
-    unsure = add_deliberation(authority, "B", embed=False, suggestions=[
-        {"code": "3.1", "label": "Acquisitions", "level": 2, "score": SAFE_SCORE - 0.01}])
+    safe = add_deliberation(
+        authority,
+        "A",
+        embed=False,
+        suggestions=[{"code": "7.5", "label": "Subventions", "level": 2, "score": SAFE_SCORE}],
+    )
+    unsure = add_deliberation(
+        authority,
+        "B",
+        embed=False,
+        suggestions=[{"code": "3.1", "label": "Acquisitions", "level": 2, "score": SAFE_SCORE - 0.01}],
+    )
     with tenant_context(authority.pk):
         assert accept_safe_suggestions() == 1
         assert Deliberation.objects.get(pk=safe.pk).matiere_code == "7.5"

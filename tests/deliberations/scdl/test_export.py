@@ -22,12 +22,23 @@ SCDL_ATTRIBUTES = list(FIELDS)
 
 def deliberation(**changes) -> Deliberation:
     values = dict(
-        coll_nom="Commune d'Évreux-sur-Aure", coll_siret="21350238800019", delib_id="2024-017",
-        delib_date=datetime.date(2024, 3, 12), matiere_code="7.10", matiere_nom="Finances locales/Divers",
+        coll_nom="Commune d'Évreux-sur-Aure",
+        coll_siret="21350238800019",
+        delib_id="2024-017",
+        delib_date=datetime.date(2024, 3, 12),
+        matiere_code="7.10",
+        matiere_nom="Finances locales/Divers",
         objet="Régie « Fête de l’été » :\nfixation des tarifs,\r\ncréation d'une caisse ; « œuvres » 1 500 €",
-        budget_annee="2024", budget_nom="Budget annexe « eau »", pref_id="PREF027",
-        pref_date=datetime.date(2024, 3, 15), vote_effectif=29, vote_reel=27, vote_pour=20, vote_contre=5,
-        vote_abstention=2, delib_url="https://www.example.fr/actes/2024-017.pdf",
+        budget_annee="2024",
+        budget_nom="Budget annexe « eau »",
+        pref_id="PREF027",
+        pref_date=datetime.date(2024, 3, 15),
+        vote_effectif=29,
+        vote_reel=27,
+        vote_pour=20,
+        vote_contre=5,
+        vote_abstention=2,
+        delib_url="https://www.example.fr/actes/2024-017.pdf",
     )
     values.update(changes)
     return Deliberation(**values)
@@ -63,13 +74,29 @@ def test_scdl_row_writes_iso_dates_and_empty_cells():
 def test_export_reads_back_valid_and_unchanged(tmp_path):
     originals = [
         deliberation(),
-        deliberation(delib_id="2024-018", matiere_code="7.1", matiere_nom="Finances locales/Décisions budgétaires",
-                     objet="Décision modificative n°1", budget_annee="", budget_nom="", pref_id="", pref_date=None,
-                     vote_effectif=None, vote_reel=None, vote_pour=None, vote_contre=None, vote_abstention=None,
-                     delib_url=""),
-        deliberation(delib_id="2024-019", matiere_code="5.7",
-                     matiere_nom="Institutions et vie politique/Intercommunalité",
-                     objet='Adhésion au syndicat "SIVOM", avec guillemets droits', budget_annee="2024/2025"),
+        deliberation(
+            delib_id="2024-018",
+            matiere_code="7.1",
+            matiere_nom="Finances locales/Décisions budgétaires",
+            objet="Décision modificative n°1",
+            budget_annee="",
+            budget_nom="",
+            pref_id="",
+            pref_date=None,
+            vote_effectif=None,
+            vote_reel=None,
+            vote_pour=None,
+            vote_contre=None,
+            vote_abstention=None,
+            delib_url="",
+        ),
+        deliberation(
+            delib_id="2024-019",
+            matiere_code="5.7",
+            matiere_nom="Institutions et vie politique/Intercommunalité",
+            objet='Adhésion au syndicat "SIVOM", avec guillemets droits',
+            budget_annee="2024/2025",
+        ),
     ]
 
     written, _, checked = round_trip(originals, tmp_path)

@@ -19,12 +19,12 @@ from tests.paths import SHARED_DATA
 SAINT_ETIENNE = SHARED_DATA / "scdl" / "deliberations-saint-etienne-metropole-2022.csv"
 RENNES = SHARED_DATA / "scdl" / "deliberations-ville-de-rennes-extrait-152.json"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-SCHEMA_COLUMNS = [f["name"] for f in json.loads(
-    (SCHEMA_PATH)
-    .read_text(encoding="utf-8"))["fields"]]
+SCHEMA_COLUMNS = [f["name"] for f in json.loads((SCHEMA_PATH).read_text(encoding="utf-8"))["fields"]]
 HEADER = ",".join(SCHEMA_COLUMNS)
-ROW = ("Commune de Test,21350238800019,{id},2024-03-12,7.5,Finances locales/Subventions,\"Objet, été\",2024,"
-       "Budget principal,PREF013,2024-03-14,19,17,15,1,1,https://www.example.fr/{id}.pdf")
+ROW = (
+    'Commune de Test,21350238800019,{id},2024-03-12,7.5,Finances locales/Subventions,"Objet, été",2024,'
+    "Budget principal,PREF013,2024-03-14,19,17,15,1,1,https://www.example.fr/{id}.pdf"
+)
 
 
 def write(tmp_path, content: bytes, name="depot.csv") -> Path:
@@ -213,8 +213,13 @@ def test_duplicate_column_is_refused(tmp_path):
 
 
 def test_mixed_encodings_are_refused(tmp_path):
-    content = f"{HEADER}\n".encode() + ROW.format(id="A-1").encode("cp1252") + b"\n" \
-        + ROW.format(id="A-2").encode("utf-8") + b"\n"
+    content = (
+        f"{HEADER}\n".encode()
+        + ROW.format(id="A-1").encode("cp1252")
+        + b"\n"
+        + ROW.format(id="A-2").encode("utf-8")
+        + b"\n"
+    )
     with pytest.raises(ScdlFormatError, match="mélange deux encodages"):
         open_scdl(write(tmp_path, content))
 

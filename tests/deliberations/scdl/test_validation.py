@@ -20,18 +20,38 @@ pytestmark = pytest.mark.django_db
 SAINT_ETIENNE = SHARED_DATA / "scdl" / "deliberations-saint-etienne-metropole-2022.csv"
 RENNES = SHARED_DATA / "scdl" / "deliberations-ville-de-rennes-extrait-152.json"
 VOTES = ["VOTE_EFFECTIF", "VOTE_REEL", "VOTE_POUR", "VOTE_CONTRE", "VOTE_ABSTENTION"]
-NOMENCLATURE_LEVEL1 = ["commande publique", "urbanisme", "domaine et patrimoine", "fonction publique",
-                       "institutions et vie politique", "libertes publiques et pouvoirs de police",
-                       "finances locales", "domaines de competences par themes", "autres domaines de competences"]
+NOMENCLATURE_LEVEL1 = [
+    "commande publique",
+    "urbanisme",
+    "domaine et patrimoine",
+    "fonction publique",
+    "institutions et vie politique",
+    "libertes publiques et pouvoirs de police",
+    "finances locales",
+    "domaines de competences par themes",
+    "autres domaines de competences",
+]
 
 
 def good_row(**changes) -> dict:
     row = {
-        "COLL_NOM": "Commune de Test", "COLL_SIRET": "21350238800019", "DELIB_ID": "2024-017",
-        "DELIB_DATE": "2024-03-12", "DELIB_MATIERE_CODE": "7.5", "DELIB_MATIERE_NOM": "Finances locales/Subventions",
-        "DELIB_OBJET": "Subvention au comité des fêtes", "BUDGET_ANNEE": "2024", "BUDGET_NOM": "Budget principal",
-        "PREF_ID": "PREF013", "PREF_DATE": "2024-03-14", "VOTE_EFFECTIF": "19", "VOTE_REEL": "17",
-        "VOTE_POUR": "15", "VOTE_CONTRE": "1", "VOTE_ABSTENTION": "1", "DELIB_URL": "https://www.example.fr/a.pdf",
+        "COLL_NOM": "Commune de Test",
+        "COLL_SIRET": "21350238800019",
+        "DELIB_ID": "2024-017",
+        "DELIB_DATE": "2024-03-12",
+        "DELIB_MATIERE_CODE": "7.5",
+        "DELIB_MATIERE_NOM": "Finances locales/Subventions",
+        "DELIB_OBJET": "Subvention au comité des fêtes",
+        "BUDGET_ANNEE": "2024",
+        "BUDGET_NOM": "Budget principal",
+        "PREF_ID": "PREF013",
+        "PREF_DATE": "2024-03-14",
+        "VOTE_EFFECTIF": "19",
+        "VOTE_REEL": "17",
+        "VOTE_POUR": "15",
+        "VOTE_CONTRE": "1",
+        "VOTE_ABSTENTION": "1",
+        "DELIB_URL": "https://www.example.fr/a.pdf",
     }
     row.update(changes)
     return row
@@ -70,16 +90,22 @@ def test_saint_etienne_reports_every_problem_of_every_row():
     with SAINT_ETIENNE.open(newline="", encoding="utf-8") as handle:
         records = list(csv.DictReader(handle))
     first_line_of_id = {}
-    expected = {line: expected_saint_etienne_errors(record, first_line_of_id, line)
-                for line, record in enumerate(records, start=2)}
+    expected = {
+        line: expected_saint_etienne_errors(record, first_line_of_id, line)
+        for line, record in enumerate(records, start=2)
+    }
 
     _, rows = open_scdl(SAINT_ETIENNE)
     checked = list(validate_rows(rows))
 
     assert {c.row: errors_of(c) for c in checked} == expected
     assert not any(c.valid for c in checked)  # every row lacks its matière code
-    wrong_sums = [r for r in records if int(r["VOTE_POUR"] or 0) + int(r["VOTE_CONTRE"] or 0)
-                  + int(r["VOTE_ABSTENTION"] or 0) != int(r["VOTE_REEL"]) and r["VOTE_POUR"]]
+    wrong_sums = [
+        r
+        for r in records
+        if int(r["VOTE_POUR"] or 0) + int(r["VOTE_CONTRE"] or 0) + int(r["VOTE_ABSTENTION"] or 0) != int(r["VOTE_REEL"])
+        and r["VOTE_POUR"]
+    ]
     assert sum(i.code == "sum-columns-value" for c in checked for i in c.issues) == len(wrong_sums) > 0
     assert sum(i.code == "duplicate-id" for c in checked for i in c.issues) == len(records) - len(first_line_of_id)
 
@@ -90,12 +116,18 @@ def test_saint_etienne_messages_say_what_and_how():
     messages = [i.message for i in first.issues]
 
     assert "Ligne 2, DELIB_MATIERE_CODE : valeur vide ; ce champ est obligatoire (code @ctes comme 7.5)." in messages
-    assert ("Ligne 2 : la somme VOTE_POUR + VOTE_CONTRE + VOTE_ABSTENTION (105) diffère de VOTE_REEL (89) ; "
-            "corrigez les décomptes ou le nombre de votants.") in messages
-    assert any(m.startswith("Ligne 2 : VOTE_REEL (89) devrait être supérieur ou égal à VOTE_POUR (101)")
-               for m in messages)
-    assert any("« COMMANDE PUBLIQUE » n'a pas la forme « matière/sous-matière »" in m
-               and "« Commande Publique/Marchés publics »" in m for m in messages)
+    assert (
+        "Ligne 2 : la somme VOTE_POUR + VOTE_CONTRE + VOTE_ABSTENTION (105) diffère de VOTE_REEL (89) ; "
+        "corrigez les décomptes ou le nombre de votants."
+    ) in messages
+    assert any(
+        m.startswith("Ligne 2 : VOTE_REEL (89) devrait être supérieur ou égal à VOTE_POUR (101)") for m in messages
+    )
+    assert any(
+        "« COMMANDE PUBLIQUE » n'a pas la forme « matière/sous-matière »" in m
+        and "« Commande Publique/Marchés publics »" in m
+        for m in messages
+    )
 
 
 def test_rennes_numbers_7_1_and_7_10_are_never_confused():
@@ -106,15 +138,19 @@ def test_rennes_numbers_7_1_and_7_10_are_never_confused():
 
     assert len(checked) == len(records)
     divers = [c for c, r in zip(checked, records, strict=True) if r["delib_matiere_nom"] == "Finances locales/Divers"]
-    budget = [c for c, r in zip(checked, records, strict=True)
-              if r["delib_matiere_nom"] == "Finances locales/Decisions budgetaires"]
+    budget = [
+        c
+        for c, r in zip(checked, records, strict=True)
+        if r["delib_matiere_nom"] == "Finances locales/Decisions budgetaires"
+    ]
     assert len(divers) == 11 and len(budget) == 5
     for row in divers:
         assert row.values["matiere_code"] == "7.10"
         [warning] = [i for i in row.issues if i.column == "DELIB_MATIERE_CODE"]
         assert warning.severity == "warning" and warning.code == "matiere-code-interpreted"
-        assert warning.message.startswith(f"Enregistrement {row.row}, DELIB_MATIERE_CODE : le nombre 7.1 a été lu "
-                                          "comme le code 7.10 (Divers)")
+        assert warning.message.startswith(
+            f"Enregistrement {row.row}, DELIB_MATIERE_CODE : le nombre 7.1 a été lu comme le code 7.10 (Divers)"
+        )
     for row in budget:
         assert row.values["matiere_code"] == "7.1"
         assert not [i for i in row.issues if i.column == "DELIB_MATIERE_CODE"]
@@ -133,8 +169,9 @@ def test_rennes_rows_are_valid_with_dates_and_null_votes():
     assert all(c.valid for c in checked)
     assert sum(i.code == "date-time-dropped" for c in checked for i in c.issues) == with_time > 0
     for row, record in zip(checked, records, strict=True):
-        assert row.values["pref_date"] == (datetime.date.fromisoformat(record["pref_date"][:10])
-                                           if record["pref_date"] else None)
+        assert row.values["pref_date"] == (
+            datetime.date.fromisoformat(record["pref_date"][:10]) if record["pref_date"] else None
+        )
         assert row.values["vote_pour"] is None and row.values["budget_annee"] == ""
         assert row.values["delib_url"] == (record["delib_url"] or "")
 
@@ -178,20 +215,34 @@ def test_code_must_exist_in_the_nomenclature_and_agree_with_the_label():
 
 
 def test_every_problem_of_a_row_is_reported():
-    row = good_row(COLL_SIRET="2135 0238 800019", DELIB_DATE="12/03/2024", DELIB_OBJET="  ", BUDGET_ANNEE="2024/2023",
-                   VOTE_REEL="dix-sept", VOTE_POUR="-1", DELIB_URL="www.example.fr", PREF_DATE="2024-03-01")
+    row = good_row(
+        COLL_SIRET="2135 0238 800019",
+        DELIB_DATE="12/03/2024",
+        DELIB_OBJET="  ",
+        BUDGET_ANNEE="2024/2023",
+        VOTE_REEL="dix-sept",
+        VOTE_POUR="-1",
+        DELIB_URL="www.example.fr",
+        PREF_DATE="2024-03-01",
+    )
     row[ROW_SHAPE_KEY] = (18, 17)
 
     checked = ScdlValidator().check_row(7, row)
 
     assert errors_of(checked) == {
-        (None, "row-shape"), ("COLL_SIRET", "pattern-error"), ("DELIB_DATE", "type-error"),
-        ("DELIB_OBJET", "required-error"), ("BUDGET_ANNEE", "year-interval-value"), ("VOTE_REEL", "type-error"),
-        ("VOTE_POUR", "vote-range"), ("DELIB_URL", "type-error"),
+        (None, "row-shape"),
+        ("COLL_SIRET", "pattern-error"),
+        ("DELIB_DATE", "type-error"),
+        ("DELIB_OBJET", "required-error"),
+        ("BUDGET_ANNEE", "year-interval-value"),
+        ("VOTE_REEL", "type-error"),
+        ("VOTE_POUR", "vote-range"),
+        ("DELIB_URL", "type-error"),
     }
     messages = " | ".join(i.message for i in checked.issues)
-    assert ("Ligne 7, DELIB_DATE : « 12/03/2024 » n'est pas une date au format AAAA-MM-JJ : écrivez 2024-03-12"
-            in messages)
+    assert (
+        "Ligne 7, DELIB_DATE : « 12/03/2024 » n'est pas une date au format AAAA-MM-JJ : écrivez 2024-03-12" in messages
+    )
     assert "Ligne 7, BUDGET_ANNEE : période « 2024/2023 » invalide" in messages and "2023/2024" in messages
     assert checked.values["delib_date"] is None and checked.values["vote_reel"] is None
 
@@ -225,8 +276,9 @@ def test_siret_key_including_la_poste():
 
 
 def test_values_are_typed_and_only_surrounding_spaces_stripped():
-    checked = ScdlValidator().check_row(2, good_row(DELIB_OBJET="  Ligne un\nLigne deux  ", DELIB_URL="",
-                                                    PREF_DATE="2024-03-14T10:30:00"))
+    checked = ScdlValidator().check_row(
+        2, good_row(DELIB_OBJET="  Ligne un\nLigne deux  ", DELIB_URL="", PREF_DATE="2024-03-14T10:30:00")
+    )
 
     assert checked.valid
     assert checked.values["objet"] == "Ligne un\nLigne deux"
@@ -264,8 +316,18 @@ def test_duplicate_ids_in_one_file():
 
 TRICKY_CELLS = {
     "DELIB_DATE": ["2024-03-12", "2024-02-30", "2024-2-3", "2024-03-12 ", "12/03/2024", "20240312", "", None],
-    "DELIB_URL": ["https://www.example.fr/a.pdf", "https://example.fr/a b", "http://", "https://exa mple.fr",
-                  "https://example.fr/a?b=c&d=%C3%A9#e", "https://éxample.fr/", "www.example.fr", "ftp://x", "", None],
+    "DELIB_URL": [
+        "https://www.example.fr/a.pdf",
+        "https://example.fr/a b",
+        "http://",
+        "https://exa mple.fr",
+        "https://example.fr/a?b=c&d=%C3%A9#e",
+        "https://éxample.fr/",
+        "www.example.fr",
+        "ftp://x",
+        "",
+        None,
+    ],
 }
 
 
@@ -278,17 +340,30 @@ def test_shortcut_readers_agree_with_frictionless(column, value):
 
 
 def test_json_native_types():
-    row = good_row(COLL_SIRET=21350238800019, BUDGET_ANNEE=2024, VOTE_EFFECTIF=19.0, VOTE_REEL=17, VOTE_POUR=15,
-                   VOTE_CONTRE=True, VOTE_ABSTENTION=1.5, DELIB_OBJET={"texte": "x"})
+    row = good_row(
+        COLL_SIRET=21350238800019,
+        BUDGET_ANNEE=2024,
+        VOTE_EFFECTIF=19.0,
+        VOTE_REEL=17,
+        VOTE_POUR=15,
+        VOTE_CONTRE=True,
+        VOTE_ABSTENTION=1.5,
+        DELIB_OBJET={"texte": "x"},
+    )
 
     checked = ScdlValidator(row_label="Enregistrement").check_row(3, row)
 
-    assert errors_of(checked) == {("VOTE_CONTRE", "type-error"), ("VOTE_ABSTENTION", "type-error"),
-                                  ("DELIB_OBJET", "type-error")}
+    assert errors_of(checked) == {
+        ("VOTE_CONTRE", "type-error"),
+        ("VOTE_ABSTENTION", "type-error"),
+        ("DELIB_OBJET", "type-error"),
+    }
     assert checked.values["coll_siret"] == "21350238800019" and checked.values["budget_annee"] == "2024"
     assert checked.values["vote_effectif"] == 19
-    assert any(i.message.startswith("Enregistrement 3, VOTE_ABSTENTION : « 1.5 » n'est pas un nombre entier")
-               for i in checked.issues)
+    assert any(
+        i.message.startswith("Enregistrement 3, VOTE_ABSTENTION : « 1.5 » n'est pas un nombre entier")
+        for i in checked.issues
+    )
 
 
 def test_a_single_row_without_number_is_worded_without_line():

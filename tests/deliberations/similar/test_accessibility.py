@@ -20,13 +20,18 @@ pytestmark = [
 ]
 
 
-
-
 def add(authority, delib_id, objet, **fields) -> Deliberation:
     with tenant_context(authority.pk):
         deliberation = Deliberation.objects.create(
-            authority=authority, coll_nom=authority.name, coll_siret="24420077000117", delib_id=delib_id,
-            delib_date=datetime.date(2022, 3, 24), objet=objet, matiere_code="7.2", **fields)
+            authority=authority,
+            coll_nom=authority.name,
+            coll_siret="24420077000117",
+            delib_id=delib_id,
+            delib_date=datetime.date(2022, 3, 24),
+            objet=objet,
+            matiere_code="7.2",
+            **fields,
+        )
         ensure_embeddings([deliberation])
     return deliberation
 
@@ -38,13 +43,28 @@ def source(authority):
         limiter.redis_client().delete(key)
     authority.kind, authority.population = Authority.Kind.COMMUNE, 3_500
     authority.save()
-    metro = AuthorityFactory(name="Saint-Étienne Métropole", slug="sem", kind=Authority.Kind.INTERCOMMUNALITE,
-                             population=404_000)
+    metro = AuthorityFactory(
+        name="Saint-Étienne Métropole", slug="sem", kind=Authority.Kind.INTERCOMMUNALITE, population=404_000
+    )
     rennes = AuthorityFactory(name="Ville de Rennes", slug="rennes", kind=Authority.Kind.COMMUNE, population=222_485)
-    add(metro, "2022.00116", "Taux des taxes foncières applicables en 2022", published=True, vote_effectif=123,
-        vote_reel=90, vote_pour=97, vote_contre=6, vote_abstention=1, decision="Adoptée")
-    add(rennes, "2022_0027", "DCM 2022-0027 - Finances - Fiscalité locale - Fixation des taux d'imposition des taxes "
-        "pour 2022", published=True)
+    add(
+        metro,
+        "2022.00116",
+        "Taux des taxes foncières applicables en 2022",
+        published=True,
+        vote_effectif=123,
+        vote_reel=90,
+        vote_pour=97,
+        vote_contre=6,
+        vote_abstention=1,
+        decision="Adoptée",
+    )
+    add(
+        rennes,
+        "2022_0027",
+        "DCM 2022-0027 - Finances - Fiscalité locale - Fixation des taux d'imposition des taxes pour 2022",
+        published=True,
+    )
     add(authority, "2021-08", "Vote des taux d'imposition 2021", published=True)
     return add(authority, "2022-05", "Fixation des taux d'imposition des taxes locales pour 2022", published=False)
 

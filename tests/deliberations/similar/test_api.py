@@ -21,12 +21,18 @@ pytestmark = pytest.mark.django_db
 CALLERS = ["anonymous", "reader", "agent", "administrator", "key_read", "key_write", "other_authority"]
 
 # Real objets: Saint-Étienne Métropole's CSV and the Rennes extract.
-SUBSIDY = "Plan de relance métropolitain 2021-2023 - Attribution d'un fonds de concours à la commune de Farnay - " \
-          "Création de deux logements"
-SUBSIDY_ELSEWHERE = "PLAN DE RELANCE METROPOLITAIN 2021-2023 - ATTRIBUTION D’UN FONDS DE CONCOURS A LA COMMUNE DE " \
-                    "FONTANES - AMENAGEMENT DE LA ZONE DE LOISIRS DU BOURG"
-PARKING = "DCM 2022-0207 - Aménagement et services urbains, environnement - Stationnement payant sur voirie – " \
-          "Évolution des tarifs"
+SUBSIDY = (
+    "Plan de relance métropolitain 2021-2023 - Attribution d'un fonds de concours à la commune de Farnay - "
+    "Création de deux logements"
+)
+SUBSIDY_ELSEWHERE = (
+    "PLAN DE RELANCE METROPOLITAIN 2021-2023 - ATTRIBUTION D’UN FONDS DE CONCOURS A LA COMMUNE DE "
+    "FONTANES - AMENAGEMENT DE LA ZONE DE LOISIRS DU BOURG"
+)
+PARKING = (
+    "DCM 2022-0207 - Aménagement et services urbains, environnement - Stationnement payant sur voirie – "
+    "Évolution des tarifs"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -54,9 +60,17 @@ def embed():
 def add(authority, delib_id, objet, *, published, embed, **fields) -> Deliberation:
     with tenant_context(authority.pk):
         return Deliberation.objects.create(
-            authority=authority, coll_nom=authority.name, coll_siret="24420077000117", delib_id=delib_id,
-            delib_date=datetime.date(2022, 3, 24), objet=objet, matiere_code="7.5", published=published,
-            **embed(objet), **fields)
+            authority=authority,
+            coll_nom=authority.name,
+            coll_siret="24420077000117",
+            delib_id=delib_id,
+            delib_date=datetime.date(2022, 3, 24),
+            objet=objet,
+            matiere_code="7.5",
+            published=published,
+            **embed(objet),
+            **fields,
+        )
 
 
 @pytest.fixture
@@ -64,13 +78,15 @@ def pair(authority, embed):
     """Our deliberation and the same subject published by an intercommunalité; its unpublished twin."""
     authority.kind, authority.population = Authority.Kind.COMMUNE, 1_200
     authority.save()
-    metro = AuthorityFactory(name="Saint-Étienne Métropole", slug="sem", kind=Authority.Kind.INTERCOMMUNALITE,
-                             population=404_000)
+    metro = AuthorityFactory(
+        name="Saint-Étienne Métropole", slug="sem", kind=Authority.Kind.INTERCOMMUNALITE, population=404_000
+    )
     return {
         "ours": add(authority, "2022-14", SUBSIDY, published=False, embed=embed),
         "parking": add(authority, "2022-15", PARKING, published=True, embed=embed),
-        "theirs": add(metro, "2022.00034", SUBSIDY_ELSEWHERE, published=True, embed=embed, vote_pour=101,
-                      vote_abstention=4),
+        "theirs": add(
+            metro, "2022.00034", SUBSIDY_ELSEWHERE, published=True, embed=embed, vote_pour=101, vote_abstention=4
+        ),
         "draft": add(metro, "2022.00114", SUBSIDY, published=False, embed=embed),
         "metro": metro,
     }
@@ -96,10 +112,19 @@ def compare_url(deliberation) -> str:
     return f"/api/v1/deliberations/{deliberation.pk}/compare/"
 
 
-@pytest.mark.parametrize(("caller", "similar_status", "compare_status"), [
-    ("anonymous", 401, 401), ("reader", 200, 403), ("agent", 200, 202), ("administrator", 200, 202),
-    ("key_read", 200, 403), ("key_write", 200, 202), ("other_authority", 404, 404),
-], indirect=["caller"])
+@pytest.mark.parametrize(
+    ("caller", "similar_status", "compare_status"),
+    [
+        ("anonymous", 401, 401),
+        ("reader", 200, 403),
+        ("agent", 200, 202),
+        ("administrator", 200, 202),
+        ("key_read", 200, 403),
+        ("key_write", 200, 202),
+        ("other_authority", 404, 404),
+    ],
+    indirect=["caller"],
+)
 def test_role_matrix(caller, pair, similar_status, compare_status):
     assert caller.get(similar_url(pair["ours"])).status_code == similar_status
     response = caller.post(compare_url(pair["ours"]), {"with": pair["theirs"].pk}, format="json")
@@ -114,8 +139,12 @@ def test_similar_lists_ours_and_others_published_nearest_first(authority, member
     results = body["results"]
     assert [r["id"] for r in results] == [pair["theirs"].pk, pair["parking"].pk]  # the draft twin is not there
     first = results[0]
-    assert first["authority"] == {"name": "Saint-Étienne Métropole", "kind": "intercommunalite",
-                                  "population": 404_000, "slug": "sem"}
+    assert first["authority"] == {
+        "name": "Saint-Étienne Métropole",
+        "kind": "intercommunalite",
+        "population": 404_000,
+        "slug": "sem",
+    }
     assert first["same_authority"] is False and 0 < first["score"] <= 1
     assert first["url"] == reverse("public-deliberation", kwargs={"slug": "sem", "pk": pair["theirs"].pk})
     assert (first["vote_pour"], first["vote_abstention"]) == (101, 4)
@@ -137,11 +166,16 @@ def test_similar_filters_and_scopes(authority, member, api_client_for, pair):
     assert found("?limit=1") == [pair["theirs"].pk]
 
 
-@pytest.mark.parametrize(("query", "field"), [
-    ("?scope=everyone", "scope"), ("?authority_kind=village", "authority_kind"), ("?population_min=-1",
-                                                                                    "population_min"),
-    ("?population_min=9000&population_max=10", "population_min"), ("?limit=500", "limit"),
-])
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("?scope=everyone", "scope"),
+        ("?authority_kind=village", "authority_kind"),
+        ("?population_min=-1", "population_min"),
+        ("?population_min=9000&population_max=10", "population_min"),
+        ("?limit=500", "limit"),
+    ],
+)
 def test_bad_parameters_are_refused_in_french(authority, member, api_client_for, pair, query, field):
     response = api_client_for(member(authority, role=Role.READER)).get(similar_url(pair["ours"], query))
     assert response.status_code == 400 and field in response.json()["errors"]
@@ -172,9 +206,11 @@ def test_compare_creates_a_generation_of_the_pair(authority, member, api_client_
 
 # --- « Comparer » on the page ------------------------------------------------------------------------
 
+
 def page_compare(client, pair, other_pk, **headers):
-    return client.post(reverse("deliberation-similar-compare", args=[pair["ours"].pk]), {"with": other_pk},
-                       headers=headers)
+    return client.post(
+        reverse("deliberation-similar-compare", args=[pair["ours"].pk]), {"with": other_pk}, headers=headers
+    )
 
 
 def test_compare_button_starts_the_tool_and_links_to_the_generation(authority, member, client_for, pair):
@@ -208,6 +244,7 @@ def test_a_refused_request_is_explained_in_the_section(authority, member, client
     authority.save()
     with tenant_context(authority.pk):
         Generation.objects.create(authority=authority, task=Generation.Task.SUMMARY, prompt_tokens=5)
-    response = page_compare(client_for(member(authority, role=Role.AGENT)), pair, pair["theirs"].pk,
-                            **{"HX-Request": "true"})
+    response = page_compare(
+        client_for(member(authority, role=Role.AGENT)), pair, pair["theirs"].pk, **{"HX-Request": "true"}
+    )
     assert response.status_code == 200 and 'role="alert"' in response.content.decode()

@@ -39,9 +39,14 @@ def _saint_etienne(prefix: str) -> dict:
         for row in csv.DictReader(handle):
             objet = " ".join(row["DELIB_OBJET"].split())
             if objet.upper().startswith(prefix.upper()):
-                return {"objet": objet, "delib_id": row["DELIB_ID"], "delib_date": row["DELIB_DATE"],
-                        "vote_pour": int(row["VOTE_POUR"]), "vote_contre": int(row["VOTE_CONTRE"]),
-                        "vote_abstention": int(row["VOTE_ABSTENTION"])}
+                return {
+                    "objet": objet,
+                    "delib_id": row["DELIB_ID"],
+                    "delib_date": row["DELIB_DATE"],
+                    "vote_pour": int(row["VOTE_POUR"]),
+                    "vote_contre": int(row["VOTE_CONTRE"]),
+                    "vote_abstention": int(row["VOTE_ABSTENTION"]),
+                }
     raise LookupError(prefix)
 
 
@@ -71,9 +76,15 @@ def embed():
 
 
 def add(authority, row: dict, *, matiere: str, published: bool, embed=None, **fields) -> Deliberation:
-    values = {"coll_nom": authority.name, "coll_siret": "21350238800019", "delib_id": row["delib_id"],
-              "delib_date": datetime.date.fromisoformat(str(row["delib_date"])[:10]), "objet": row["objet"],
-              "matiere_code": matiere, "published": published}
+    values = {
+        "coll_nom": authority.name,
+        "coll_siret": "21350238800019",
+        "delib_id": row["delib_id"],
+        "delib_date": datetime.date.fromisoformat(str(row["delib_date"])[:10]),
+        "objet": row["objet"],
+        "matiere_code": matiere,
+        "published": published,
+    }
     values |= {key: row[key] for key in ("vote_pour", "vote_contre", "vote_abstention") if key in row}
     if embed:
         values["embedding"], values["embedding_model"] = embed(row["objet"])
@@ -91,14 +102,16 @@ def world(embed):
     """villars asks; rennes (large commune) and sem (intercommunalité) publish some acts, not all."""
     villars = AuthorityFactory(name="Commune de Villars", slug="villars", kind=Authority.Kind.COMMUNE, population=8_000)
     big = AuthorityFactory(name="Ville de Rennes", slug="rennes", kind=Authority.Kind.COMMUNE, population=222_485)
-    sem = AuthorityFactory(name="Saint-Étienne Métropole", slug="sem", kind=Authority.Kind.INTERCOMMUNALITE,
-                           population=404_000)
+    sem = AuthorityFactory(
+        name="Saint-Étienne Métropole", slug="sem", kind=Authority.Kind.INTERCOMMUNALITE, population=404_000
+    )
     w = {"villars": villars, "rennes": big, "sem": sem}
     # The source has no embedding yet: it is computed on demand.
     w["source"] = add(villars, BREUIL, matiere="7.5", published=True, decision="Adoptée")
     w["own_near"] = add(villars, LOUBET | {"delib_id": "V-2022-12"}, matiere="7.5", published=False, embed=embed)
-    w["own_taxes"] = add(villars, TAXES_FONCIERES | {"delib_id": "V-2022-03"}, matiere="7.2", published=True,
-                         embed=embed)
+    w["own_taxes"] = add(
+        villars, TAXES_FONCIERES | {"delib_id": "V-2022-03"}, matiere="7.2", published=True, embed=embed
+    )
     w["own_plu"] = add(villars, PLU_GENILAC | {"delib_id": "V-2022-20"}, matiere="2.1", published=False, embed=embed)
     w["rennes_taux"] = add(big, rennes("2022_0027"), matiere="7.2", published=True, embed=embed)
     w["rennes_radios"] = add(big, rennes("2023_0447"), matiere="7.5", published=True, embed=embed)
@@ -128,6 +141,7 @@ def names(world, hits) -> list[str]:
 
 # --- ranking and visibility ------------------------------------------------------------------------
 
+
 def test_the_source_embedding_is_computed_on_demand_and_stored(world):
     assert world["source"].embedding is None
     run(world, scope="own")
@@ -146,11 +160,20 @@ def test_own_authority_lists_any_state_and_the_near_duplicate_ranks_first(world)
 def test_other_authorities_show_published_acts_only_nearest_first(world):
     hits = run(world, scope="others")
     assert names(world, hits)[0] == "sem_triolet"
-    assert set(names(world, hits)) == {"sem_triolet", "sem_plu", "sem_cfe", "rennes_taux", "rennes_radios",
-                                       "rennes_arbre"}
+    assert set(names(world, hits)) == {
+        "sem_triolet",
+        "sem_plu",
+        "sem_cfe",
+        "rennes_taux",
+        "rennes_radios",
+        "rennes_arbre",
+    }
     first = hits[0]
     assert (first.authority_name, first.authority_kind, first.population) == (
-        "Saint-Étienne Métropole", "intercommunalite", 404_000)
+        "Saint-Étienne Métropole",
+        "intercommunalite",
+        404_000,
+    )
     assert not first.same_authority
 
 
@@ -178,8 +201,9 @@ def test_scores_are_the_cosine_similarity_of_the_stored_vectors_in_decreasing_or
     hits = run(world, scope="all", limit=50)
     with tenant_context(world["villars"].pk):
         source = np.asarray(Deliberation.objects.get(pk=world["source"].pk).embedding, dtype=np.float64)
-        vectors = {d.pk: np.asarray(d.embedding, dtype=np.float64)
-                   for d in Deliberation.all_tenants.filter(pk__in=ids(hits))}
+        vectors = {
+            d.pk: np.asarray(d.embedding, dtype=np.float64) for d in Deliberation.all_tenants.filter(pk__in=ids(hits))
+        }
     expected = {pk: float(source @ v / (np.linalg.norm(source) * np.linalg.norm(v))) for pk, v in vectors.items()}
     assert [round(hit.score, 4) for hit in hits] == [round(expected[pk], 4) for pk in ids(hits)]
     assert ids(hits) == sorted(expected, key=lambda pk: -expected[pk])
@@ -216,11 +240,11 @@ def test_the_hnsw_iterative_scan_finds_what_the_exact_scan_finds(world):
     source = world["source"]
     with tenant_context(world["villars"].pk):
         vector = source_embedding(source)
-        where, params = _conditions(source, scope="all", authority_kind="", population_min=None,
-                                            population_max=None, matiere_level1="")
+        where, params = _conditions(
+            source, scope="all", authority_kind="", population_min=None, population_max=None, matiere_level1=""
+        )
         with connection.cursor() as cursor:
-            search = {"query_vector": vector, "k": 4, "source": SOURCE, "alias": "d", "where": where,
-                      "params": params}
+            search = {"query_vector": vector, "k": 4, "source": SOURCE, "alias": "d", "where": where, "params": params}
             exact = nearest(cursor, scan="exact", **search)
             indexed = nearest(cursor, scan="index", **search)
             cursor.execute("SHOW hnsw.ef_search")  # the scan's settings did not outlive it
@@ -236,6 +260,7 @@ def test_a_source_of_another_authority_is_refused(world):
 
 # --- the section and the page ------------------------------------------------------------------------
 
+
 def section(client, world, query="", **headers):
     url = reverse("deliberation-similar", args=[world["source"].pk]) + query
     return client.get(url, headers={"HX-Request": "true"} | headers)
@@ -246,7 +271,7 @@ def test_the_section_lists_both_groups_with_links_and_hides_unpublished_acts(wor
     response = section(client, world)
     assert response.status_code == 200
     html = response.content.decode()
-    assert "<h2 id=\"titre-similaires\">Délibérations similaires</h2>" in html
+    assert '<h2 id="titre-similaires">Délibérations similaires</h2>' in html
     assert "Dans notre collectivité" in html and "Dans d'autres collectivités (actes publiés)" in html
     assert reverse("deliberation-detail", args=[world["own_near"].pk]) in html
     triolet = world["sem_triolet"]
@@ -286,7 +311,8 @@ def test_an_inconsistent_population_range_is_explained(world, member, client_for
 
 def test_the_full_page_has_a_title_and_the_section(world, member, client_for):
     response = client_for(member(world["villars"], Role.READER)).get(
-        reverse("deliberation-similar", args=[world["source"].pk]))
+        reverse("deliberation-similar", args=[world["source"].pk])
+    )
     html = response.content.decode()
     assert response.status_code == 200 and "<h1>Délibérations proches de" in html
     assert 'id="deliberations-similaires"' in html
@@ -315,8 +341,9 @@ def embedder_down(settings):
 # Transactional: as in production, the request is not nested in the test's transaction, which a 5xx
 # response marks for rollback (the tenant middleware's rule).
 @pytest.mark.django_db(transaction=True)
-def test_when_the_embedder_is_down_the_section_says_so_and_the_api_answers_503(world, member, client_for,
-                                                                               api_client_for, embedder_down):
+def test_when_the_embedder_is_down_the_section_says_so_and_the_api_answers_503(
+    world, member, client_for, api_client_for, embedder_down
+):
     reader = member(world["villars"], Role.READER)
     response = section(client_for(reader), world)
     html = response.content.decode()
