@@ -3,6 +3,7 @@ assistant's: they appear in the journal, its CSV export and their own generation
 
 import pytest
 
+from apps import french
 from apps.ai.calls import Record, governed_call
 from apps.ai.models import Generation
 from apps.tenants.context import tenant_context
@@ -34,6 +35,8 @@ def test_an_extraction_read_in_two_parts_shows_in_the_journal_the_csv_and_its_pa
     client = client_for(member(authority, Membership.Role.ADMINISTRATOR))
     journal = client.get("/assistant/journal/")
     assert journal.status_code == 200 and "Extraction de délibérations" in journal.content.decode()
+    tokens = french.number(fake_llm.tokens_served())
+    assert f"{tokens} jetons sur un quota de 2\u202f000\u202f000" in journal.content.decode()
     export = client.get("/api/v1/assistant/audit.csv")
     assert export.status_code == 200
     assert "Extraction de délibérations" in b"".join(export.streaming_content).decode()
