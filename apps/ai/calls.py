@@ -120,9 +120,9 @@ class Record:
                 )
         return self.generation
 
-    def add(self, version: str, completion: inference.Completion) -> None:
-        """Count one call: on the audit row at once (a worker killed later loses nothing), then in the
-        month's usage."""
+    def add(self, version: str, completion: inference.Completion, **closing) -> None:
+        """Count one call: on the audit row at once (a worker killed later loses nothing), with the
+        `closing` fields of a row this call also finishes, then in the month's usage."""
         self.templates.append(version)
         self.prompt_tokens += completion.prompt_tokens
         self.completion_tokens += completion.completion_tokens
@@ -131,19 +131,27 @@ class Record:
         self.energy_wh += completion.energy_wh
         self.co2_g += completion.co2_g
         self.model, self.route = completion.model, completion.route
-        with tenant_context(self.authority.pk):
-            Generation.objects.filter(pk=self.open().pk).update(**self.audit_fields())
+        self._save(**closing)
         usage.add(self.authority.pk, completion.prompt_tokens + completion.completion_tokens)
 
     def finish(self, *, output: str = "", error: str = "", outcome: str | None = None) -> None:
         """Close a row this record opened (the assistant closes its own generations)."""
-        if self.generation is None:
-            return
-        outcome = outcome or (Outcome.FAILED if error else Outcome.DONE)
+        if self.generation is not None:
+            self._save(**closing_fields(output=output, error=error, outcome=outcome))
+
+    def _save(self, **fields) -> None:
         with tenant_context(self.authority.pk):
-            Generation.objects.filter(pk=self.generation.pk).update(
-                output=output, error=error, outcome=outcome, finished_at=timezone.now(), **self.audit_fields()
-            )
+            Generation.objects.filter(pk=self.open().pk).update(**self.audit_fields(), **fields)
+
+
+def closing_fields(*, output: str = "", error: str = "", outcome: str | None = None) -> dict:
+    """What a finished audit row records besides its usage."""
+    return {
+        "output": output,
+        "error": error,
+        "outcome": outcome or (Outcome.FAILED if error else Outcome.DONE),
+        "finished_at": timezone.now(),
+    }
 
 
 @dataclass(frozen=True)
@@ -205,7 +213,6 @@ def governed_call(
         raise
     if out:
         out.flush(final=True)
-    record.add(version, completion)
     reply = Reply(
         text=record.restore(completion.text),
         raw=completion.text,
@@ -213,8 +220,8 @@ def governed_call(
         data=record.restore(parse_json(completion.text)) if schema is not None else None,
         generation_id=generation.pk,
     )
-    if one_shot:
-        record.finish(output=reply.text)
+    # A call with a row of its own closes it in the same write that records its usage.
+    record.add(version, completion, **(closing_fields(output=reply.text) if one_shot else {}))
     return reply
 
 

@@ -62,17 +62,22 @@ def nearest(
         raise ValueError(f"scan must be one of {SCANS}, got {scan!r}")
     where = f"{alias}.embedding IS NOT NULL{_and(where)}"
     query = _Query(vector=vector_literal(query_vector), source=source, alias=alias, where=where, params=params, k=k)
+    return _search(cursor, query, rows=rows, scan=scan)
+
+
+def _search(cursor, query: _Query, *, rows: int | None, scan: str = "auto") -> list[tuple[int, float]]:
+    """The scan `nearest` documents: forced, or chosen by how many rows the search is about."""
     if scan != "auto":
         return _exact_scan(cursor, query) if scan == "exact" else _index_scan(cursor, query)
     if rows is None:
         cursor.execute(
-            f"SELECT count(*) FROM (SELECT 1 FROM {source} WHERE {where} LIMIT %s) AS capped",
-            [*params, EXACT_SCAN_MAX_ROWS + 1],
+            f"SELECT count(*) FROM (SELECT 1 FROM {query.source} WHERE {query.where} LIMIT %s) AS capped",
+            [*query.params, EXACT_SCAN_MAX_ROWS + 1],
         )
         rows = cursor.fetchone()[0]
     if rows > EXACT_SCAN_MAX_ROWS:
         found = _index_scan(cursor, query)
-        if len(found) >= k:
+        if len(found) >= query.k:
             return found
     return _exact_scan(cursor, query)
 
@@ -98,15 +103,8 @@ def nearest_chunks(
     """
     if tenant_rows is None:
         tenant_rows = count_tenant_rows(cursor, authority_id=authority_id, table=table, limit=EXACT_SCAN_MAX_ROWS + 1)
-    return nearest(
-        cursor,
-        query_vector=query_vector,
-        k=k,
-        source=f"{_table(table)} c",
-        alias="c",
-        where=f"c.authority_id = %s{_and(filter_sql)}",
-        params=[authority_id, *filter_params],
-        rows=tenant_rows,
+    return _search(
+        cursor, _chunk_query(authority_id, query_vector, k, filter_sql, filter_params, table), rows=tenant_rows
     )
 
 

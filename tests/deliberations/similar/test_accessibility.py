@@ -7,7 +7,6 @@ import pytest
 
 from apps.deliberations.models import Deliberation
 from apps.deliberations.vectors import ensure_embeddings
-from apps.inference import limiter
 from apps.tenants.context import tenant_context
 from apps.tenants.models import Authority, Membership
 from tests.browser import axe_violations
@@ -39,8 +38,6 @@ def add(authority, delib_id, objet, **fields) -> Deliberation:
 @pytest.fixture
 def source(authority):
     """Saint-Étienne Métropole's and Rennes' tax rates, as another authority's published acts."""
-    for key in limiter.redis_client().scan_iter("registre:usage:*"):  # ids restart with each test database
-        limiter.redis_client().delete(key)
     authority.kind, authority.population = Authority.Kind.COMMUNE, 3_500
     authority.save()
     metro = AuthorityFactory(

@@ -11,7 +11,6 @@ from apps.ai.models import Generation
 from apps.deliberations.models import Deliberation
 from apps.deliberations.vectors import embedding_text_for
 from apps.documents.embeddings import get_embedder
-from apps.inference import limiter
 from apps.tenants.context import tenant_context
 from apps.tenants.models import Authority, Membership
 from tests.factories import AuthorityFactory
@@ -33,15 +32,6 @@ PARKING = (
     "DCM 2022-0207 - Aménagement et services urbains, environnement - Stationnement payant sur voirie – "
     "Évolution des tarifs"
 )
-
-
-@pytest.fixture(autouse=True)
-def fresh_usage_counters():
-    """Token counters are keyed by authority id, which restarts with each test database."""
-    client = limiter.redis_client()
-    for pattern in ("registre:generation:*", "registre:usage:*"):
-        if keys := list(client.scan_iter(pattern)):
-            client.delete(*keys)
 
 
 @pytest.fixture(scope="module")
