@@ -13,6 +13,7 @@ from apps.core import views as core_views
 from apps.deliberations import urls as deliberations_urls
 from apps.documents import views as documents_views
 from apps.documents.api import CollectionViewSet, DocumentViewSet, SearchView
+from apps.inbox import urls as inbox_urls
 from apps.jobs import views as jobs_views
 from apps.jobs.api import JobViewSet
 from apps.tenants import views as tenants_views
@@ -37,6 +38,7 @@ api_urls = [
     path("assistant/tools/<str:task>/", assistant_api.ToolView.as_view(), name="assistant-tool"),
     path("assistant/audit.csv", assistant_api.AuditExportView.as_view(), name="assistant-audit-export"),
     *deliberations_urls.api_urlpatterns,
+    *inbox_urls.api_urlpatterns,
     *router.urls,
 ]
 
@@ -93,6 +95,8 @@ urlpatterns = [
     ),
     *deliberations_urls.page_urlpatterns,
     *deliberations_urls.public_urlpatterns,
+    *inbox_urls.page_urlpatterns,
+    *inbox_urls.public_urlpatterns,
     path("travaux/", jobs_views.job_list, name="jobs"),
     path("travaux/diagnostic/", jobs_views.start_diagnostic, name="jobs-diagnostic"),
     path("travaux/<int:pk>/relancer/", jobs_views.retry, name="job-retry"),

@@ -115,9 +115,10 @@ def run_on_commit(django_capture_on_commit_callbacks):
 @pytest.fixture(autouse=True)
 def fresh_redis_state():
     """Generation streams and usage counters are keyed by database ids, which restart with each
-    test database: drop those a previous run left in the test Redis."""
+    test database: drop those a previous run left in the test Redis; and the public forms' rate-limit
+    counters and spent anti-bot solutions, which would carry one test's posts into the next."""
     client = limiter.redis_client()
-    for pattern in ("registre:generation:*", "registre:usage:*"):
+    for pattern in ("registre:generation:*", "registre:usage:*", ":1:rl:*", "registre:altcha:*"):
         keys = list(client.scan_iter(pattern))
         if keys:
             client.delete(*keys)

@@ -44,6 +44,11 @@ LADDER = {
     "imports": ({"list", "retrieve"}, {"create"}, set()),
     "minutes": ({"list"}, {"review", "create", "accept", "reject"}, set()),
     "routing": ({"suggest"}, {"list", "confirm", "classify"}, set()),
+    "messages": (
+        set(),
+        {"list", "retrieve", "create", "assign", "draft", "reply", "rate", "close", "dashboard"},
+        {"settings"},
+    ),
 }
 
 

@@ -49,6 +49,7 @@ class Generation(TenantModel):
         # Model calls made by other apps' jobs, audited here too
         EXTRACTION = "extraction", "Extraction de délibérations"
         MATIERE = "matiere", "Suggestion de matière"
+        REPLY = "reply", "Réponse à un habitant"
 
     class Outcome(models.TextChoices):
         PENDING = "pending", "En attente"

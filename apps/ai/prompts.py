@@ -10,8 +10,16 @@ from django.template import Context, Engine
 PROMPTS_DIR = Path(__file__).with_name("prompts")
 SEPARATOR = "\n=== user ===\n"
 _engine = Engine(dirs=[str(PROMPTS_DIR)], autoescape=False)
-# Text we put inside <source> or <texte> delimiters must not be able to close them.
-_DELIMITER = re.compile(r"<\s*(/?)\s*(sources?|texte|historique|consignes)\b", re.IGNORECASE)
+_TAG = re.compile(r"</?([a-zA-Zàâçéèêëîïôûù_]+)[\s>]")
+
+
+@cache
+def _delimiter() -> re.Pattern:
+    """Every tag our templates use to quote text (<sources>, <message>, <exemples>…), read from the templates
+    themselves: a new template's delimiters are protected without anyone having to list them."""
+    tags = {tag.lower() for path in PROMPTS_DIR.glob("*.txt") for tag in _TAG.findall(path.read_text())}
+    names = "|".join(sorted((re.escape(tag) for tag in tags), key=len, reverse=True))
+    return re.compile(rf"<\s*(/?)\s*({names})\b", re.IGNORECASE)
 
 
 @cache
@@ -25,7 +33,7 @@ def latest(task: str) -> str:
 
 def as_data(text: str) -> str:
     """Neutralise anything that looks like our delimiters, so a document cannot end its own quote."""
-    return _DELIMITER.sub(lambda m: f"‹{m.group(1)}{m.group(2)}", text or "")
+    return _delimiter().sub(lambda m: f"‹{m.group(1)}{m.group(2)}", text or "")
 
 
 def render(template: str, **context) -> list[dict]:

@@ -24,6 +24,12 @@ WAITING_MESSAGE = "En attente du service d'IA (indisponible ou saturé) ; nouvel
 HANDLERS = {Generation.Task.ANSWER: answer_question} | {task: tool.run for task, tool in TOOLS.items()}
 
 
+def register_handler(task: str, handler) -> None:
+    """Another app's generation task, run by this job like the assistant's own (the inbox's drafts):
+    `handler(generation, record) -> dict` of the generation's fields to save."""
+    HANDLERS.setdefault(task, handler)
+
+
 def run_generation(run: JobRun) -> dict:
     generation_id = run.params["generation_id"]
     with run.tenant():

@@ -64,6 +64,19 @@ ABILITIES: dict[str, dict[str, str]] = {
     "minutes": {"list": READER, "review": AGENT, "create": AGENT, "accept": AGENT, "reject": AGENT},
     # `suggest` stores nothing (readers may try it); `list` is the page of suggestions waiting for an agent.
     "routing": {"suggest": READER, "list": AGENT, "confirm": AGENT, "classify": AGENT},
+    # Citizens' messages carry personal data: agents and administrators only, readers never see them.
+    "messages": {
+        "list": AGENT,
+        "retrieve": AGENT,
+        "create": AGENT,  # the API of an existing contact form or e-mail gateway (a write key)
+        "assign": AGENT,
+        "draft": AGENT,
+        "reply": AGENT,  # « Valider et envoyer »: a page only, never the API
+        "rate": AGENT,
+        "close": AGENT,
+        "dashboard": AGENT,
+        "settings": ADMINISTRATOR,
+    },
 }
 # Other names DRF gives an action that the table names once.
 ALIASES = {"partial_update": "update"}

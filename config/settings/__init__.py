@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "apps.ai",
     "apps.assistant",
     "apps.deliberations",
+    "apps.inbox",
 ]
 
 MIDDLEWARE = [
@@ -146,6 +147,9 @@ MEDIA_ROOT = env.MEDIA_ROOT
 
 REDIS_URL = env.REDIS_URL
 CELERY_BROKER_URL = REDIS_URL
+# Shared by every process: rate limits (django-ratelimit) must count across gunicorn workers.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+RATELIMIT_USE_CACHE = "default"
 CELERY_TASK_ALWAYS_EAGER = env.CELERY_TASK_ALWAYS_EAGER
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True  # a task killed mid-run is redelivered; tasks are idempotent
@@ -163,6 +167,7 @@ CELERY_IMPORTS = env.CELERY_IMPORTS  # extra task modules (the test suite's work
 JOB_RETRY_BASE_SECONDS = env.JOB_RETRY_BASE_SECONDS
 CELERY_BEAT_SCHEDULE = {
     "fail-stale-jobs": {"task": "jobs.fail_stale_jobs", "schedule": crontab(minute="*/10")},
+    "purge-expired-messages": {"task": "inbox.purge_expired_messages", "schedule": crontab(hour=3, minute=17)},
     "reembed-outdated-chunks": {"task": "documents.schedule_reembedding", "schedule": crontab(minute="*/30")},
 }
 
@@ -214,6 +219,12 @@ DELIB_ROUTING_USE_MODEL = env.DELIB_ROUTING_USE_MODEL
 # own value (settings["assistant"]["monthly_token_quota"]) overrides it.
 ASSISTANT_MONTHLY_TOKEN_QUOTA = env.ASSISTANT_MONTHLY_TOKEN_QUOTA
 ASSISTANT_SOURCES = env.ASSISTANT_SOURCES  # passages given to the model per question
+# Inbox (citizens' messages)
+INBOX_REPLY_DAYS = env.INBOX_REPLY_DAYS
+INBOX_RETENTION_MONTHS = env.INBOX_RETENTION_MONTHS
+INBOX_FORM_RATE = env.INBOX_FORM_RATE
+ALTCHA_HMAC_KEY = env.ALTCHA_HMAC_KEY
+ALTCHA_MAX_NUMBER = env.ALTCHA_MAX_NUMBER
 READINESS_TIMEOUT_SECONDS = env.READINESS_TIMEOUT_SECONDS
 JOB_STALE_AFTER_MINUTES = env.JOB_STALE_AFTER_MINUTES
 
@@ -253,6 +264,7 @@ EMAIL_HOST_USER = env.EMAIL_HOST_USER
 EMAIL_HOST_PASSWORD = env.EMAIL_HOST_PASSWORD
 EMAIL_USE_TLS = env.EMAIL_USE_TLS
 DEFAULT_FROM_EMAIL = env.DEFAULT_FROM_EMAIL
+SITE_URL = env.SITE_URL
 
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PRODUCTION

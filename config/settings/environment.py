@@ -129,6 +129,20 @@ class Environment(BaseSettings):
         2_000_000, description="Tokens an authority may use per calendar month; 0 for no limit."
     )
     ASSISTANT_SOURCES: Count = Field(6, description="Passages given to the model per question.")
+    INBOX_REPLY_DAYS: Annotated[int, Field(ge=1, le=60)] = Field(
+        5, description="Working days an authority gives itself to answer a citizen's message (its own value wins)."
+    )
+    INBOX_RETENTION_MONTHS: Annotated[int, Field(ge=1, le=120)] = Field(
+        24, description="Months a closed message is kept before a nightly job deletes it (its own value wins)."
+    )
+    INBOX_FORM_RATE: Annotated[str, Field(pattern=r"^\d+/\d*[smhd]$")] = Field(
+        "10/h",
+        description="Posts one IP address may make to a public form, refused ones included (django-ratelimit rate).",
+    )
+    ALTCHA_HMAC_KEY: str = Field("", description="Key signing the anti-bot challenges (default: from SECRET_KEY).")
+    ALTCHA_MAX_NUMBER: Annotated[int, Field(ge=1_000, le=10_000_000)] = Field(
+        100_000, description="Difficulty of the anti-bot proof of work (about a second of a phone's CPU at most)."
+    )
     TESSERACT_CMD: str = Field("tesseract", description="Tesseract program for OCR of scanned pages.")
 
     CELERY_TASK_ALWAYS_EAGER: Flag = Field(False, description="Run tasks in-process.")
@@ -160,6 +174,9 @@ class Environment(BaseSettings):
     EMAIL_HOST_USER: str = Field("", description="SMTP user.")
     EMAIL_HOST_PASSWORD: str = Field("", description="SMTP password.")
     EMAIL_USE_TLS: Flag = Field(True, description="SMTP with STARTTLS.")
+    SITE_URL: str = Field(
+        "http://localhost:8000", description="Public address of the site, for links in e-mails (rating a reply)."
+    )
     DEFAULT_FROM_EMAIL: str = Field("Registre <ne-pas-repondre@registre.localhost>", description="Sender of mails.")
     SECURE_HSTS_SECONDS: Count = Field(31_536_000, description="HSTS duration (production only).")
     SECURE_SSL_REDIRECT: Flag = Field(True, description="Redirect HTTP to HTTPS (production only).")

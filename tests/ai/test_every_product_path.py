@@ -16,6 +16,7 @@ from apps.deliberations.minutes import generative
 from apps.deliberations.minutes.text import assemble
 from apps.deliberations.routing.model_choice import choose_with_model
 from apps.documents.models import Collection, Document
+from apps.inbox import services as inbox_services
 from apps.tenants.context import tenant_context
 
 from ..assistant.support import CANTINE, index_texts
@@ -128,6 +129,25 @@ def ask_a_follow_up(authority, user, run_on_commit, spend):
         lambda: services.ask_question(
             authority=authority, user=user, question="Et pour les autres enfants ?", conversation=first.conversation
         ),
+    )
+
+
+@driver("reply")
+def draft_a_reply_to_a_citizen(authority, user, run_on_commit, spend):
+    index_texts(authority, {"cantine-2023.txt": CANTINE}, run_on_commit)
+    with tenant_context(authority.pk):
+        message, _ = inbox_services.receive_message(
+            authority=authority,
+            sender_name="Karim Benali",
+            sender_email="karim@exemple.fr",
+            subject="Prix de la cantine",
+            body="Quel est le prix du repas à la cantine ?",
+        )
+    return run_generation(
+        authority,
+        run_on_commit,
+        spend,
+        lambda: inbox_services.request_draft(message=message, user=user).generation,
     )
 
 

@@ -8,7 +8,6 @@ and other authorities' rows answer 404, exactly like rows that do not exist.
 
 import hashlib
 import io
-from contextlib import contextmanager
 
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotModified
@@ -16,8 +15,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import path
 from django.views.decorators.http import require_safe
 
-from apps.tenants.context import tenant_context
-from apps.tenants.models import Authority
+from apps.tenants.public import public_authority
 
 from ..models import Deliberation
 from ..scdl.export import write_scdl_csv
@@ -26,14 +24,6 @@ from .selectors import attach_snippets, base_queryset, search_register
 
 PAGE_SIZE = 25
 EXPORT_MAX_AGE = 900  # seconds: portals poll the export; a publication shows within 15 minutes
-
-
-@contextmanager
-def public_authority(slug: str):
-    """The active authority named by the URL, with its tenant context open (404 otherwise)."""
-    authority = get_object_or_404(Authority, slug=slug, is_active=True)
-    with tenant_context(authority.pk):
-        yield authority
 
 
 def _published(pk: int) -> Deliberation:

@@ -1,4 +1,4 @@
-// Follows a generation's server-sent events: shows the text as it arrives, then swaps in the
+// Follows a generation's server-sent events: shows the text as it arrives (in a reply editor too), then swaps in the
 // server-rendered result (citations linked, sources, feedback). Without JavaScript the page
 // offers a reload link instead.
 (function () {
@@ -11,12 +11,20 @@
     var status = box.querySelector(".stream-status");
     var source = new EventSource(box.dataset.stream);
     var finished = false;
+    // An inbox draft streams straight into the reply editor, unless the agent already wrote there.
+    var editor = box.dataset.editor ? document.getElementById(box.dataset.editor) : null;
+    if (editor && editor.value.trim()) editor = null;
+    if (editor && box.dataset.draftField) document.getElementById(box.dataset.draftField).value = box.dataset.draftId;
 
     function data(event) { return JSON.parse(event.data || "{}"); }
-    function finish() {
+    function finish(e) {
       if (finished) return;
       finished = true;
       source.close();
+      // The checked text (citations verified) replaces what streamed; a draft finished before the page
+      // followed it (a fast server) still lands in the empty editor.
+      var output = e && e.type === "done" ? data(e).output : "";
+      if (editor && output) editor.value = output;
       window.htmx.ajax("GET", box.dataset.result, { target: box, swap: "outerHTML" });
     }
     source.addEventListener("status", function (e) { status.textContent = data(e).message || ""; });
@@ -24,13 +32,20 @@
       var count = (data(e).sources || []).length;
       status.textContent = count ? count + " passage(s) trouvé(s) ; rédaction en cours…" : "Recherche terminée.";
     });
-    source.addEventListener("delta", function (e) { text.textContent += data(e).text; });
-    source.addEventListener("reset", function () { text.textContent = ""; });
+    source.addEventListener("delta", function (e) {
+      text.textContent += data(e).text;
+      if (editor) editor.value += data(e).text;
+    });
+    source.addEventListener("reset", function () {
+      text.textContent = "";
+      if (editor) editor.value = "";
+    });
     source.addEventListener("done", finish);
     source.addEventListener("failed", finish);
   }
 
   function scan(root) {
+    if (root.matches && root.matches("[data-stream]")) follow(root);  // swapped in on its own
     if (root.querySelectorAll) root.querySelectorAll("[data-stream]").forEach(follow);
   }
   document.addEventListener("DOMContentLoaded", function () { scan(document); });

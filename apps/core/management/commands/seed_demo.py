@@ -11,6 +11,7 @@ from apps.deliberations.imports.services import start_import
 from apps.deliberations.models import ScdlImport
 from apps.documents.models import Collection, Document
 from apps.documents.services import add_uploads
+from apps.inbox.demo import seed_demo_inbox
 from apps.jobs.models import Job
 from apps.jobs.services import enqueue_job
 from apps.tenants.context import tenant_context
@@ -98,6 +99,8 @@ class Command(BaseCommand):
                     enqueue_job(authority=authority, kind="platform.diagnostic", created_by=user)
                 if not Document.objects.exists() and authority.slug in DEMO_DOCUMENTS:
                     self._add_demo_documents(authority, user)
+                if authority.slug in DEMO_DOCUMENTS and seed_demo_inbox(authority, user):
+                    self.stdout.write(f"{authority.name} : messages d'habitants de démonstration ajoutés.")
                 if not ScdlImport.objects.exists() and DEMO_REGISTERS.get(authority.slug, Path()).is_file():
                     self._import_demo_register(authority, user)
         self.stdout.write(
