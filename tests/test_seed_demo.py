@@ -6,6 +6,8 @@ from django.test import Client
 
 from apps.deliberations.models import Deliberation, ScdlImport
 from apps.documents.models import Document
+from apps.inbox.demo import MESSAGES
+from apps.inbox.models import Message, Reply
 from apps.tenants.context import tenant_context
 from apps.tenants.models import Authority
 
@@ -32,6 +34,10 @@ def test_seed_demo_is_idempotent_and_its_credentials_log_in(
     with tenant_context(couthenans.pk):
         states = list(Document.objects.values_list("state", flat=True))
     assert len(states) == 2 and set(states) == {"indexed"}
+    with tenant_context(couthenans.pk):  # a living inbox and dashboard, seeded once
+        messages = list(Message.objects.values_list("state", flat=True))
+        assert len(messages) == len(MESSAGES) and messages.count("replied") == 5
+        assert Reply.objects.filter(ai_share__isnull=False, citizen_rating__isnull=False).count() == 3
     rennes, metropole = Authority.objects.get(slug="rennes"), Authority.objects.get(slug="saint-etienne-metropole")
     with tenant_context(rennes.pk):
         assert ScdlImport.objects.count() == 1  # seeding again imports nothing twice

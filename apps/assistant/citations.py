@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 # [3], [1, 2], [1;2], [1-2] are markers; [PERSONNE_1] placeholders are not (letters inside).
 MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;–-]\s*\d+)*)\s*\]")
+SPACED_MARKER = re.compile(r"([ \t]*)" + MARKER.pattern)  # a marker with the spaces before it
 ABSTENTION = "Je ne trouve pas cette information dans vos documents."
 _ABSTENTION_KEY = "je ne trouve pas cette information"
 
@@ -27,22 +28,21 @@ def _numbers(group: str) -> list[int]:
 
 
 def check(text: str, given: int) -> CheckedAnswer:
-    """Keep markers naming sources 1..given, drop the others (and the space before them)."""
+    """Keep markers naming sources 1..given, drop the others with the space before them (only those: the
+    space French puts before « : ; ! ? » stays)."""
     checked = CheckedAnswer(text="")
 
     def replace(match: re.Match) -> str:
-        numbers = _numbers(match.group(1))
+        numbers = _numbers(match.group(2))
         valid = [n for n in numbers if 1 <= n <= given]
         for n in numbers:
             if n in valid and n not in checked.cited:
                 checked.cited.append(n)
             elif n not in valid and n not in checked.invalid:
                 checked.invalid.append(n)
-        return "".join(f"[{n}]" for n in valid)
+        return match.group(1) + "".join(f"[{n}]" for n in valid) if valid else ""
 
-    cleaned = MARKER.sub(replace, text)
-    cleaned = re.sub(r"[ \t]+([.,;:!?)])", r"\1", cleaned)  # " ." left where a marker went
-    checked.text = re.sub(r"[ \t]{2,}", " ", cleaned).strip()
+    checked.text = SPACED_MARKER.sub(replace, text).strip()
     return checked
 
 

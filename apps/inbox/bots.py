@@ -24,6 +24,16 @@ def _redis() -> redis.Redis:
     return redis.Redis.from_url(settings.REDIS_URL)
 
 
+def client_ip(group: str, request) -> str:
+    """The citizen's address for the rate limit. Behind N trusted proxies it is the N-th address from the
+    end of X-Forwarded-For (each proxy appends the address it saw; what the client wrote comes first)."""
+    if settings.TRUSTED_PROXIES:
+        chain = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(chain) >= settings.TRUSTED_PROXIES:
+            return chain[-settings.TRUSTED_PROXIES]
+    return request.META.get("REMOTE_ADDR", "")
+
+
 def new_challenge() -> dict:
     """The JSON the widget fetches: what to solve, signed, expiring."""
     challenge = altcha.create_challenge_v1(

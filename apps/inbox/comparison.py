@@ -4,16 +4,14 @@ words), so that « Valider et envoyer » is a decision taken knowing what the mo
 import re
 from difflib import SequenceMatcher
 
-from apps.assistant.citations import MARKER
+from apps.assistant.citations import SPACED_MARKER
 
 TOKEN = re.compile(r"\S+|\s+")
 
 
 def without_markers(text: str) -> str:
     """The reply as the citizen reads it: the [1] pointers to the agent's sources are removed."""
-    text = MARKER.sub("", text or "")
-    text = re.sub(r"[ \t]+([.,;:!?)])", r"\1", text)
-    return re.sub(r"[ \t]{2,}", " ", text).strip()
+    return SPACED_MARKER.sub("", text or "").strip()
 
 
 def word_diff(before: str, after: str) -> list[tuple[str, str]]:

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from . import rules, services
 from .ai_share import ALGORITHM_VERSION, ai_share
-from .models import Message, Reply, Service
+from .models import Event, Message, Reply, Service
 
 SERVICES = ["Accueil et état civil", "Voirie et espaces verts", "Scolaire et périscolaire", "Urbanisme"]
 SIGNATURE = (
@@ -158,9 +158,11 @@ def seed_demo_inbox(authority, user) -> int:
         Message.objects.filter(pk=message.pk).update(
             received_at=received, due_on=rules.due_on(authority, timezone.localtime(received).date())
         )
+        Event.objects.filter(message=message).update(at=received)
         if reply is None:
             continue
-        sent = received + timedelta(days=1 + n % 4, hours=5)
+        # The Services Publics+ pattern, made up: replies drafted with the AI leave sooner.
+        sent = received + (timedelta(days=1, hours=2 + n) if draft else timedelta(days=3, hours=5 + n))
         share = ai_share(draft, reply).percent if draft else None
         created = Reply.objects.create(
             authority=authority,
@@ -176,5 +178,7 @@ def seed_demo_inbox(authority, user) -> int:
             emailed_at=sent,
         )
         Reply.objects.filter(pk=created.pk).update(sent_at=sent)
+        event = services.record_event(message, Event.Kind.SENT, user, reply=created.pk, ai_share=share)
+        Event.objects.filter(pk=event.pk).update(at=sent)
         Message.objects.filter(pk=message.pk).update(state=Message.State.REPLIED, replied_at=sent)
     return len(MESSAGES)

@@ -5,11 +5,13 @@ Like the public register, the authority comes from the URL and every query runs 
 """
 
 import logging
+from datetime import date
 
 from django.conf import settings
+from django.core import signing
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from django_ratelimit.core import is_ratelimited
@@ -23,6 +25,7 @@ from .mail import reply_for_token
 from .models import Reply, Service
 
 logger = logging.getLogger(__name__)
+RECEIPT, RECEIPT_SECONDS = "inbox.receipt", 7 * 24 * 3600
 RATE_MESSAGE = (
     "Vous avez envoyé plusieurs messages en peu de temps. Pour éviter les envois automatiques, "
     "réessayez dans une heure, ou appelez la mairie."
@@ -31,7 +34,12 @@ RATE_MESSAGE = (
 
 def _rate_limited(request, slug: str) -> bool:
     return is_ratelimited(
-        request, group=f"inbox-form:{slug}", key="ip", rate=settings.INBOX_FORM_RATE, method="POST", increment=True
+        request,
+        group=f"inbox-form:{slug}",
+        key=bots.client_ip,
+        rate=settings.INBOX_FORM_RATE,
+        method="POST",
+        increment=True,
     )
 
 
@@ -64,8 +72,9 @@ def write(request, slug):
                 except InboxError as exc:
                     form.add_error(None, exc.user_message)
                 else:
-                    request.session["inbox_sent"] = {"id": message.pk, "due_on": message.due_on.isoformat()}
-                    return redirect("inbox-public-sent", slug=authority.slug)
+                    # The receipt travels in the URL, signed: no session cookie for citizens.
+                    receipt = signing.dumps({"id": message.pk, "due_on": message.due_on.isoformat()}, salt=RECEIPT)
+                    return redirect(f"{reverse('inbox-public-sent', args=[authority.slug])}?recu={receipt}")
         return render(request, "inbox/public/write.html", {"authority": authority, "form": form}, status=status)
 
 
@@ -79,7 +88,11 @@ def challenge(request, slug):
 @require_safe
 def sent(request, slug):
     with public_authority(slug) as authority:
-        receipt = request.session.get("inbox_sent")
+        try:
+            receipt = signing.loads(request.GET.get("recu", ""), salt=RECEIPT, max_age=RECEIPT_SECONDS)
+            receipt["due_on"] = date.fromisoformat(receipt["due_on"])
+        except (signing.BadSignature, KeyError, TypeError, ValueError):
+            receipt = None
         return render(request, "inbox/public/sent.html", {"authority": authority, "receipt": receipt})
 
 

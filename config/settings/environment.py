@@ -139,6 +139,9 @@ class Environment(BaseSettings):
         "10/h",
         description="Posts one IP address may make to a public form, refused ones included (django-ratelimit rate).",
     )
+    TRUSTED_PROXIES: Annotated[int, Field(ge=0, le=5)] = Field(
+        0, description="Reverse proxies in front of the app: the client's address is read from X-Forwarded-For."
+    )
     ALTCHA_HMAC_KEY: str = Field("", description="Key signing the anti-bot challenges (default: from SECRET_KEY).")
     ALTCHA_MAX_NUMBER: Annotated[int, Field(ge=1_000, le=10_000_000)] = Field(
         100_000, description="Difficulty of the anti-bot proof of work (about a second of a phone's CPU at most)."

@@ -110,8 +110,9 @@ def test_inputs_are_cleaned_and_ids_from_a_form_become_integers():
 
 
 def test_every_tool_is_a_generation_task_with_a_french_label():
-    # Questions (and their rewrite), extraction and matière are model tasks but not writing tools.
-    assert set(TOOLS) == set(Task.values) - {Task.ANSWER, Task.REWRITE, Task.EXTRACTION, Task.MATIERE}
+    # Questions (and their rewrite), extraction, matière and replies to citizens are model tasks but not
+    # writing tools.
+    assert set(TOOLS) == set(Task.values) - {Task.ANSWER, Task.REWRITE, Task.EXTRACTION, Task.MATIERE, Task.REPLY}
     assert all(tool.label and tool.inputs for tool in TOOLS.values())
     assert {task for task, tool in TOOLS.items() if not tool.needs_model} == {Task.SUMMARY, Task.KEY_POINTS}
 

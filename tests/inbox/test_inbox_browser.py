@@ -95,7 +95,7 @@ def test_a_citizen_message_answered_with_a_streamed_draft_validated_and_rated(
     citizen.get_by_text("Je ne suis pas un robot").click()
     citizen.locator(".altcha[data-state=verified]").wait_for(timeout=30_000)  # the browser did the work
     citizen.get_by_role("button", name="Envoyer mon message").click()
-    citizen.wait_for_url(re.compile(r".*/ecrire/envoye/$"))
+    citizen.wait_for_url(re.compile(r".*/ecrire/envoye/\?recu=.+"))
     assert citizen.get_by_role("heading", name="Votre message est bien arrivé").is_visible()
     audited(citizen, "receipt")
     with tenant_context(authority.pk):

@@ -32,7 +32,7 @@ def test_the_inbox_lists_open_messages_with_counts_and_overdue_first(authority, 
     html = page.content.decode()
     assert "À traiter (2)" in html and "En retard (1)" in html
     assert html.index(POTHOLE["subject"]) < html.index(CANTEEN["subject"])  # the overdue one first
-    assert "En retard : 6 janvier" in html
+    assert 'En retard</strong> — <span class="only-narrow">à traiter avant le </span>6 janvier 2020' in html
     overdue = client_for(agent).get("/messagerie/?etat=open&retard=on").content.decode()
     assert POTHOLE["subject"] in overdue and CANTEEN["subject"] not in overdue
     assert fresh.pk

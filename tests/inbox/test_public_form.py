@@ -24,7 +24,8 @@ def test_a_message_sent_through_the_public_form_appears_in_the_inbox(client, aut
     response = client.post("/registre/commune-a/ecrire/", form_data(altcha=solved_challenge(client, "commune-a")))
 
     assert response.status_code == 302
-    assert response["Location"] == "/registre/commune-a/ecrire/envoye/"
+    assert response["Location"].startswith("/registre/commune-a/ecrire/envoye/?recu=")
+    assert "sessionid" not in response.cookies  # no cookie for citizens
     [message] = stored(authority)
     assert (message.subject, message.sender_email, message.state) == (
         POTHOLE["subject"],
@@ -34,6 +35,8 @@ def test_a_message_sent_through_the_public_form_appears_in_the_inbox(client, aut
     assert message.due_on > message.received_at.date()
     receipt = client.get(response["Location"]).content.decode()
     assert f"numéro <strong>{message.pk}</strong>" in receipt
+    forged = client.get("/registre/commune-a/ecrire/envoye/?recu=eyJpZCI6IDF9:forged").content.decode()
+    assert "transmis à la mairie" in forged and "numéro" not in forged
     inbox = client_for(member(authority)).get("/messagerie/").content.decode()
     assert POTHOLE["subject"] in inbox
     with tenant_context(authority.pk):
@@ -76,6 +79,15 @@ def test_a_bot_posting_500_messages_is_stopped(client, authority, settings):
     assert len(stored(authority)) == 5
     last = client.post("/registre/commune-a/ecrire/", form_data(altcha="x"))
     assert "réessayez dans une heure" in last.content.decode()
+
+
+def test_behind_a_proxy_the_limit_counts_the_client_address_not_the_proxy(client, authority, settings):
+    settings.INBOX_FORM_RATE, settings.TRUSTED_PROXIES = "2/h", 1
+    for n in range(3):  # three citizens through the same proxy, one of them forging the header's first entry
+        forwarded = f"203.0.113.9, 198.51.100.{n}"
+        data = form_data(subject=f"Demande {n}", altcha=solved_challenge(client, "commune-a"))
+        assert client.post("/registre/commune-a/ecrire/", data, HTTP_X_FORWARDED_FOR=forwarded).status_code == 302
+    assert len(stored(authority)) == 3
 
 
 def test_another_address_is_not_limited_by_a_bot(client, authority, settings):

@@ -1,6 +1,9 @@
 """Dashboard figures in French: days with one decimal, shares as percentages with their interval."""
 
+from datetime import date
+
 from django import template
+from django.utils.dateformat import format as format_date
 
 from apps import french
 
@@ -42,3 +45,10 @@ def bar_width(value, maximum) -> int:
 @register.filter
 def get_item(mapping: dict, key):
     return mapping.get(key)
+
+
+@register.filter
+def month_label(month: str) -> str:
+    """« 2026-08 » → « août 2026 »."""
+    year, number = (int(part) for part in month.split("-"))
+    return format_date(date(year, number, 1), "F Y")
