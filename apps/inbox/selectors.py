@@ -5,7 +5,9 @@ import re
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db import connection
 from django.db.models import Count, F, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from apps.documents.models import FULLTEXT_CONFIG
@@ -13,13 +15,14 @@ from apps.documents.models import FULLTEXT_CONFIG
 from .models import Draft, Event, Message, Reply
 
 State = Message.State
-MIN_SIMILARITY = 0.05  # ts_rank_cd below this shares a stray word or two with the message, not its topic
-NEAR_BEST = 0.5  # an example ranks at least half as well as the best one: the others are about something else
+MIN_SHARED_WORDS = 2  # one shared word ("prochain", "devant") is a coincidence, not a topic
+NEAR_BEST = 0.5  # an example shares at least half as many words as the best one: the others are about something else
 QUERY_WORDS = 40
 # Words of every letter to a town hall, which say nothing of what it is about.
-COURTESY_WORDS = {
+GENERIC_WORDS = {
     "bonjour", "bonsoir", "madame", "monsieur", "mesdames", "messieurs", "merci", "remercie", "cordialement",
     "salutations", "distinguées", "pouvez", "pourriez", "voudrais", "souhaite", "souhaiterais", "mairie", "maire",
+    "commune", "ville",
 }  # fmt: skip
 
 
@@ -98,26 +101,33 @@ def thread(message: Message) -> dict:
 
 def _content_words(message: Message) -> list[str]:
     words = re.findall(r"[^\W\d_]{4,}", f"{message.subject} {message.body}".lower())
-    return [word for word in dict.fromkeys(words) if word not in COURTESY_WORDS][:QUERY_WORDS]
+    return [word for word in dict.fromkeys(words) if word not in GENERIC_WORDS][:QUERY_WORDS]
 
 
 def similar_replies(message: Message, *, limit: int) -> list[Reply]:
-    """Validated replies to the messages closest to this one (full-text rank over subject and body, any
-    word counting: a citizen rarely uses the words of the last one)."""
+    """Validated replies to the messages closest to this one: those sharing the most words (stems, through
+    the French full-text configuration) with it, at least MIN_SHARED_WORDS, then by full-text rank. A
+    citizen rarely uses the words of the last one, so any word may count; one stray word does not."""
     words = _content_words(message)
     if not words:
         return []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tsvector_to_array(to_tsvector(%s::regconfig, %s))", [FULLTEXT_CONFIG, " ".join(words)])
+        lexemes = cursor.fetchone()[0]
     query = SearchQuery(" or ".join(words), config=FULLTEXT_CONFIG, search_type="websearch")
-    ranked = (
+    shared = RawSQL(
+        "cardinality(ARRAY(SELECT unnest(tsvector_to_array(search_vector)) INTERSECT SELECT unnest(%s::text[])))",
+        (lexemes,),
+    )
+    ranked = list(
         Message.objects.filter(search_vector=query, replies__isnull=False)
         .exclude(pk=message.pk)
-        .annotate(rank=SearchRank(F("search_vector"), query, cover_density=True))
-        .filter(rank__gte=MIN_SIMILARITY)
-        .order_by("-rank", "-replied_at")
-        .values_list("pk", "rank")[:limit]
+        .annotate(shared=shared, rank=SearchRank(F("search_vector"), query, cover_density=True))
+        .filter(shared__gte=MIN_SHARED_WORDS)
+        .order_by("-shared", "-rank", "-replied_at")
+        .values_list("pk", "shared")[:limit]
     )
-    ranked = list(ranked)
-    order = [pk for pk, rank in ranked if rank >= NEAR_BEST * ranked[0][1]] if ranked else []
+    order = [pk for pk, count in ranked if count >= NEAR_BEST * ranked[0][1]] if ranked else []
     replies = {r.message_id: r for r in Reply.objects.filter(message_id__in=order).select_related("message")}
     return [replies[pk] for pk in order if pk in replies]
 

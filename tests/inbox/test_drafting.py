@@ -156,3 +156,23 @@ def test_a_hostile_message_stays_data_between_its_delimiters(authority, member, 
     draft_for(receive(authority, hostile), member(authority), run_on_commit)
     prompt = user_prompt(fake_llm.requests[0])
     assert prompt.count("</message>") == 1  # ours: the citizen's copy was neutralised
+
+
+def test_examples_share_the_topic_not_a_stray_word(authority, member):
+    """On the demo's messages: each open message gets only validated replies about the same thing."""
+    from apps.inbox import selectors
+    from apps.inbox.demo import seed_demo_inbox
+
+    with tenant_context(authority.pk):
+        seed_demo_inbox(authority, member(authority))
+        examples = {
+            message.subject: [reply.message.subject for reply in selectors.similar_replies(message, limit=3)]
+            for message in Message.objects.filter(state=Message.State.NEW)
+        }
+        hours = receive(
+            authority, CANTEEN, subject="Horaires de la mairie le samedi", body="Êtes-vous ouverts le samedi ?"
+        )
+        canteen = selectors.similar_replies(hours, limit=3)
+    assert examples["Quand passe le ramassage des encombrants ?"] == []
+    assert examples["Nid-de-poule rue des Tilleuls"] == []
+    assert [reply.message.subject for reply in canteen] == ["Horaires d'ouverture de la mairie"]
