@@ -5,6 +5,7 @@ import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 KINDS = ("PERSONNE", "EMAIL", "TEL", "ADRESSE", "NIR", "IBAN")
 
@@ -388,7 +389,17 @@ def _ner():
     return _nlp
 
 
+# The same texts come back call after call (a reply draft masks the same passages and past replies as the
+# last one): NER is ~70 % of a draft's CPU, so a worker runs it once per distinct text (bench/replies/DRAFTING.md).
+NER_CACHE_TEXTS = 4096  # a few MB of texts at most
+
+
 def _ner_spans(text: str) -> list[Span]:
+    return list(_ner_spans_of(text))
+
+
+@lru_cache(maxsize=NER_CACHE_TEXTS)
+def _ner_spans_of(text: str) -> tuple[Span, ...]:
     nlp = _ner()
     # spaCy does not promise thread-safe inference (the vocabulary grows as it reads); a call takes
     # a few milliseconds, so the worker threads take turns.
@@ -403,7 +414,7 @@ def _ner_spans(text: str) -> list[Span]:
         for piece in re.split(r"(\s*\n\s*[-–•]?\s*|,\s*|;\s*|\s+et\s+|\s+[-–]\s+)", entity.text):
             spans += [s for s in _trimmed(text, start, start + len(piece)) if _believable(text, s)]
             start += len(piece)
-    return spans
+    return tuple(spans)
 
 
 def _believable(text: str, span: Span) -> bool:
