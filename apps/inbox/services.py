@@ -33,7 +33,8 @@ def record_event(message: Message, kind: str, actor=None, **detail) -> Event:
     )
 
 
-def _clean(text: str) -> str:
+def clean_text(text: str) -> str:
+    """A browser's line endings (\r\n) made plain, trailing spaces and blank edges removed."""
     return "\n".join(line.rstrip() for line in (text or "").replace("\r\n", "\n").strip().split("\n"))
 
 
@@ -55,7 +56,7 @@ def receive_message(
         existing = Message.objects.filter(authority=authority, external_id=external_id).first()
         if existing:
             return existing, False
-    subject, body = " ".join((subject or "").split()), _clean(body)
+    subject, body = " ".join((subject or "").split()), clean_text(body)
     if not subject or not body:
         raise InboxError("L'objet et le message sont obligatoires.")
     if len(subject) > MAX_SUBJECT_CHARS or len(body) > MAX_BODY_CHARS:
@@ -96,7 +97,7 @@ def assign(*, message: Message, user, service: Service | None, assigned_to) -> M
 @transaction.atomic
 def update_message(*, message: Message, subject: str, body: str, user) -> Message:
     """An agent corrects what a citizen wrote (a typo, a follow-up pasted in): drafts made before are stale."""
-    subject, body = " ".join((subject or "").split()), _clean(body)
+    subject, body = " ".join((subject or "").split()), clean_text(body)
     if not subject or not body:
         raise InboxError("L'objet et le message sont obligatoires.")
     message.subject, message.body = subject[:MAX_SUBJECT_CHARS], body[:MAX_BODY_CHARS]
@@ -144,7 +145,7 @@ def request_draft(*, message: Message, user) -> Draft:
 @transaction.atomic
 def save_working_text(*, message: Message, user, text: str, draft: Draft | None) -> Message:
     _ensure_open(message)
-    text = _clean(text)
+    text = clean_text(text)
     if len(text) > MAX_REPLY_CHARS:
         raise InboxError(f"La réponse est trop longue (au plus {MAX_REPLY_CHARS} caractères).")
     message.working_text = text
@@ -175,7 +176,7 @@ def send_reply(*, message: Message, user, text: str, draft: Draft | None, publis
     job once this commits; publication needs the citizen's consent."""
     message = Message.objects.select_for_update().get(pk=message.pk)
     _ensure_open(message)
-    text = without_markers(_clean(text))
+    text = without_markers(clean_text(text))
     if not text:
         raise InboxError("La réponse est vide.")
     if len(text) > MAX_REPLY_CHARS:

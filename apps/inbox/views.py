@@ -200,7 +200,7 @@ def check_reply(request, pk):
         data, draft = _reply_form(request, message)
         with transaction.atomic():
             services.save_working_text(message=message, user=request.user, text=data["text"], draft=draft)
-        text = without_markers(data["text"])
+        text = without_markers(services.clean_text(data["text"]))
         if not text:
             raise InboxError("La réponse est vide.")
     except InboxError as exc:

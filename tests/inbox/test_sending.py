@@ -188,3 +188,13 @@ def test_the_draft_is_rated_once_with_a_reason(drafted, authority, client_for):
     with tenant_context(authority.pk):
         draft.refresh_from_db()
     assert (draft.rating, draft.rating_reason, draft.rated_by) == (4, "tone", agent)
+
+
+def test_the_check_page_shows_the_text_with_plain_line_breaks(drafted, client_for):
+    agent, message, draft = drafted
+    check = client_for(agent).post(
+        f"/messagerie/{message.pk}/verifier/", {"text": DRAFT.replace("\n", "\r\n"), "draft": draft.pk}
+    )
+    assert check.status_code == 200
+    assert "\r" not in check.content.decode()
+    assert "à 100 %" in check.content.decode()
