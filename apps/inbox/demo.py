@@ -8,6 +8,7 @@ from django.utils import timezone
 from . import rules, services
 from .ai_share import ALGORITHM_VERSION, ai_share
 from .models import Event, Message, Reply, Service
+from .publication import public_version
 
 SERVICES = ["Accueil et état civil", "Voirie et espaces verts", "Scolaire et périscolaire", "Urbanisme"]
 SIGNATURE = (
@@ -173,6 +174,8 @@ def seed_demo_inbox(authority, user) -> int:
             ai_share_version=ALGORITHM_VERSION if draft else "",
             sent_by=user,
             published=published,
+            published_title=public_version(subject, reply)[0] if published else "",
+            published_text=public_version(subject, reply)[1] if published else "",
             citizen_rating=rating,
             citizen_rated_at=sent + timedelta(days=1) if rating else None,
             emailed_at=sent,

@@ -16,6 +16,7 @@ from apps.documents.search import SearchFilters, search
 from apps.tenants.context import tenant_context
 
 from . import selectors
+from .ai_share import body
 from .models import Message
 
 Outcome, Mode = Generation.Outcome, Generation.Mode
@@ -95,14 +96,15 @@ def _offline_draft(examples: list) -> dict:
         return {"output": "", "outcome": Outcome.ABSTAINED, "mode": Mode.EXTRACTIVE, "error": NO_EXAMPLE_OFFLINE}
     example = examples[0]
     return {
-        "output": example.text,
+        # Without its greeting and signature: they name another citizen.
+        "output": body(example.text).strip() or example.text,
         "mode": Mode.EXTRACTIVE,
         "result": {
             "offline": True,
-            "example": {"message_id": example.message_id, "subject": example.message.subject},
+            "example": {"message_id": example.message_id},
             "notice": (
-                "Service d'IA indisponible : voici la réponse déjà validée la plus proche "
-                f"(message n° {example.message_id}, « {example.message.subject} »). Adaptez-la à ce message."
+                "Service d'IA indisponible : voici le corps de la réponse déjà validée la plus proche "
+                f"(message n° {example.message_id}). Adaptez-la à ce message, formule d'appel et signature comprises."
             ),
         },
     }

@@ -13,6 +13,7 @@ from apps.jobs.runner import JobRun
 from .models import Reply
 
 RATING_SALT = "inbox.reply-rating"
+SEND_JOB = "inbox.send_reply"
 
 
 def rating_token(reply: Reply) -> str:
@@ -35,7 +36,8 @@ def rating_url(reply: Reply) -> str:
 
 def send_reply_email(run: JobRun) -> dict:
     with run.tenant():
-        reply = Reply.objects.select_related("message", "authority").select_for_update().get(pk=run.params["reply_id"])
+        replies = Reply.objects.select_related("message", "authority").select_for_update(of=("self",))
+        reply = replies.get(pk=run.params["reply_id"])  # only the reply is locked while the mail server answers
         if reply.emailed_at:  # a redelivered job: the citizen has it already
             return {"message": "Déjà envoyé."}
         context = {
@@ -51,4 +53,4 @@ def send_reply_email(run: JobRun) -> dict:
         )
         email.send()
         Reply.objects.filter(pk=reply.pk).update(emailed_at=timezone.now())
-    return {"message": f"Réponse envoyée à {reply.message.sender_email}."}
+    return {"message": f"Réponse au message n° {reply.message_id} envoyée."}  # no address: jobs outlive retention

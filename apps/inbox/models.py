@@ -194,6 +194,9 @@ class Reply(TenantModel):
     sent_at = models.DateTimeField("envoyée le", auto_now_add=True)
     emailed_at = models.DateTimeField("courriel parti le", null=True, blank=True)  # set by the sending job
     published = models.BooleanField("publiée", default=False)
+    # What the public page shows: no greeting or signature, personal data masked (publication.py).
+    published_title = models.CharField("titre publié", max_length=200, blank=True)
+    published_text = models.TextField("texte publié", blank=True)
     citizen_rating = models.PositiveSmallIntegerField("note de l'habitant", null=True, blank=True)
     citizen_comment = models.TextField("commentaire de l'habitant", blank=True)
     citizen_rated_at = models.DateTimeField("notée le", null=True, blank=True)
@@ -213,16 +216,19 @@ class Reply(TenantModel):
 
     @property
     def ai_assisted(self) -> bool:
-        return self.ai_share is not None and self.ai_share > 0
+        return bool(self.ai_share)  # None: no draft; 0: less than 5 % of it survived
 
     @property
     def label(self) -> str:
-        """The sentence the citizen reads under the reply (Services Publics+ wording)."""
-        if self.ai_share is None:
-            return "Réponse rédigée par un agent."
-        return (
-            f"Cette réponse a été facilitée par l'IA à {self.ai_share} %, après traitement et validation par un agent."
-        )
+        return ai_label(self.ai_share)
+
+
+def ai_label(share: int | None) -> str:
+    """The sentence the citizen reads under the reply (Services Publics+ wording). « À 0 % » would contradict
+    itself: a reply keeping less than 5 % of a draft reads as the agent's."""
+    if not share:
+        return "Réponse rédigée par un agent."
+    return f"Cette réponse a été facilitée par l'IA à {share} %, après traitement et validation par un agent."
 
 
 class Event(TenantModel):

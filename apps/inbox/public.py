@@ -7,6 +7,7 @@ Like the public register, the authority comes from the URL and every query runs 
 import logging
 from datetime import date
 
+import redis
 from django.conf import settings
 from django.core import signing
 from django.http import Http404, JsonResponse
@@ -25,6 +26,10 @@ from .mail import reply_for_token
 from .models import Reply, Service
 
 logger = logging.getLogger(__name__)
+UNAVAILABLE_MESSAGE = (
+    "Le service est momentanément indisponible : votre message n'a pas été envoyé. Il est conservé ci-dessous ; "
+    "réessayez dans quelques minutes."
+)
 RECEIPT, RECEIPT_SECONDS = "inbox.receipt", 7 * 24 * 3600
 RATE_MESSAGE = (
     "Vous avez envoyé plusieurs messages en peu de temps. Pour éviter les envois automatiques, "
@@ -43,6 +48,16 @@ def _rate_limited(request, slug: str) -> bool:
     )
 
 
+def _checks(request, slug: str) -> tuple[bool | None, bool]:
+    """(rate-limited, proof of work valid); (None, False) when Redis cannot answer."""
+    try:
+        limited = _rate_limited(request, slug)
+        return limited, not limited and bots.solution_is_valid(request.POST.get("altcha", ""))
+    except redis.RedisError:
+        logger.exception("Public form of %s: Redis unavailable for the anti-bot checks", slug)
+        return None, False
+
+
 @never_cache
 def write(request, slug):
     with public_authority(slug) as authority:
@@ -51,11 +66,15 @@ def write(request, slug):
         status = 200
         if request.method == "POST":
             status = 400
-            if _rate_limited(request, slug):
+            limited, human = _checks(request, slug)
+            if limited is None:  # the checks cannot be made: refuse, keep what the citizen wrote
+                form.add_error(None, UNAVAILABLE_MESSAGE)
+                status = 503
+            elif limited:
                 logger.warning("Public form of %s rate-limited for one address", slug)
                 form.add_error(None, RATE_MESSAGE)
                 status = 429
-            elif not bots.solution_is_valid(request.POST.get("altcha", "")):
+            elif not human:
                 form.add_error(None, BOT_MESSAGE)
             elif form.is_valid():
                 data = form.cleaned_data

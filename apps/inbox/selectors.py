@@ -11,7 +11,9 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from apps.documents.models import FULLTEXT_CONFIG
+from apps.jobs.models import Job
 
+from .mail import SEND_JOB
 from .models import Draft, Event, Message, Reply
 
 State = Message.State
@@ -83,14 +85,19 @@ def counts(user) -> dict[str, int]:
 
 
 def thread(message: Message) -> dict:
+    reply = Reply.objects.filter(message=message).select_related("sent_by").first()
+    email_job = None
+    if reply is not None and reply.emailed_at is None:  # still leaving, or failed: the page says which
+        email_job = Job.objects.filter(kind=SEND_JOB, params__reply_id=reply.pk).order_by("-pk").first()
     return {
+        "email_job": email_job,
         "events": list(Event.objects.filter(message=message).select_related("actor").order_by("at", "id")),
         "drafts": list(
             Draft.objects.filter(message=message)
             .select_related("generation", "created_by")
             .order_by("-created_at", "-id")
         ),
-        "reply": Reply.objects.filter(message=message).select_related("sent_by").first(),
+        "reply": reply,
         "others": list(
             Message.objects.filter(sender_email=message.sender_email)
             .exclude(pk=message.pk)

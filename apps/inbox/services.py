@@ -4,7 +4,8 @@ write records its event (who, when) in the same transaction, so the thread's his
 import logging
 
 from dateutil.relativedelta import relativedelta
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.ai import usage
@@ -17,14 +18,16 @@ from . import rules
 from .ai_share import ALGORITHM_VERSION, ai_share
 from .comparison import without_markers
 from .errors import InboxError
+from .mail import SEND_JOB
 from .models import Draft, Event, Message, Reply, Service
+from .publication import public_version
 
 logger = logging.getLogger(__name__)
 State, Kind = Message.State, Event.Kind
 MAX_SUBJECT_CHARS = 200
 MAX_BODY_CHARS = 10_000
 MAX_REPLY_CHARS = 20_000
-SEND_EMAIL_JOB = "inbox.send_reply"
+SEND_EMAIL_JOB = SEND_JOB
 
 
 def record_event(message: Message, kind: str, actor=None, **detail) -> Event:
@@ -61,19 +64,25 @@ def receive_message(
         raise InboxError("L'objet et le message sont obligatoires.")
     if len(subject) > MAX_SUBJECT_CHARS or len(body) > MAX_BODY_CHARS:
         raise InboxError(f"Le message est trop long (au plus {MAX_BODY_CHARS} caractères).")
-    now = timezone.localtime()
-    message = Message.objects.create(
-        authority=authority,
-        channel=channel,
-        external_id=external_id,
-        sender_name=" ".join(sender_name.split())[:200],
-        sender_email=sender_email.strip().lower(),
-        subject=subject,
-        body=body,
-        service=service,
-        consent_publication=consent_publication,
-        due_on=rules.due_on(authority, now.date()),
-    )
+    fields = {
+        "authority": authority,
+        "channel": channel,
+        "external_id": external_id,
+        "sender_name": " ".join(sender_name.split())[:200],
+        "sender_email": sender_email.strip().lower(),
+        "subject": subject,
+        "body": body,
+        "service": service,
+        "consent_publication": consent_publication,
+        "due_on": rules.due_on(authority, timezone.localdate()),
+    }
+    try:
+        with transaction.atomic():  # a savepoint: the same external id posted twice at once stores one message
+            message = Message.objects.create(**fields)
+    except IntegrityError:
+        if not external_id:
+            raise
+        return Message.objects.get(authority=authority, external_id=external_id), False
     record_event(message, Kind.RECEIVED, channel=channel)
     return message, True
 
@@ -163,15 +172,23 @@ def draft_text(draft: Draft | None) -> str:
     return without_markers(draft.text) if draft is not None else ""
 
 
-def preview_share(draft: Draft | None, text: str) -> int | None:
-    """The share the label will state; None when no draft was inserted (written by an agent)."""
-    if not draft_text(draft):
-        return None
-    return ai_share(draft_text(draft), without_markers(text)).percent
+def measured_share(message: Message, text: str) -> tuple[int | None, Draft | None]:
+    """(AI share, the draft it comes from). Measured against every finished draft of the message, the
+    highest kept: a draft copied by hand into the editor counts like one inserted with the button (the
+    browser's word on which draft it used is not trusted for a claim made to the citizen)."""
+    sent, best = without_markers(text), (None, None)
+    drafts = Draft.objects.filter(message=message).select_related("generation").order_by("-created_at", "-id")
+    for draft in drafts:
+        if not draft_text(draft):
+            continue
+        share = ai_share(draft_text(draft), sent).percent
+        if best[0] is None or share > best[0]:
+            best = (share, draft)
+    return best
 
 
 @transaction.atomic
-def send_reply(*, message: Message, user, text: str, draft: Draft | None, publish: bool) -> Reply:
+def send_reply(*, message: Message, user, text: str, publish: bool) -> Reply:
     """The agent's « Valider et envoyer »: the only way a reply reaches a citizen. The e-mail leaves from a
     job once this commits; publication needs the citizen's consent."""
     message = Message.objects.select_for_update().get(pk=message.pk)
@@ -181,19 +198,21 @@ def send_reply(*, message: Message, user, text: str, draft: Draft | None, publis
         raise InboxError("La réponse est vide.")
     if len(text) > MAX_REPLY_CHARS:
         raise InboxError(f"La réponse est trop longue (au plus {MAX_REPLY_CHARS} caractères).")
-    if draft is not None and draft.message_id != message.pk:
-        raise InboxError("Ce brouillon ne concerne pas ce message.")
-    share = preview_share(draft, text)
+    share, draft = measured_share(message, text)
+    published = publish and message.consent_publication
+    title, public_text = public_version(message.subject, text) if published else ("", "")
     reply = Reply.objects.create(
         authority_id=message.authority_id,
         message=message,
         text=text,
-        draft=draft if share is not None else None,
-        draft_text=draft_text(draft) if share is not None else "",
+        draft=draft,
+        draft_text=draft_text(draft),
         ai_share=share,
-        ai_share_version=ALGORITHM_VERSION if share is not None else "",
+        ai_share_version=ALGORITHM_VERSION if draft else "",
         sent_by=user,
-        published=publish and message.consent_publication,
+        published=published,
+        published_title=title,
+        published_text=public_text,
     )
     message.state, message.replied_at = State.REPLIED, reply.sent_at
     message.working_text, message.working_draft = text, draft
@@ -207,9 +226,11 @@ def send_reply(*, message: Message, user, text: str, draft: Draft | None, publis
 
 @transaction.atomic
 def rate_draft(*, draft: Draft, user, rating: int, reason: str, comment: str = "") -> Draft:
-    draft = Draft.objects.select_for_update().get(pk=draft.pk)
+    draft = Draft.objects.select_for_update(of=("self",)).select_related("generation").get(pk=draft.pk)
     if draft.rating is not None:
         raise InboxError("Ce brouillon a déjà été noté.")
+    if not draft.text:
+        raise InboxError("Ce brouillon n'est pas terminé ou n'a pas abouti : il n'y a rien à noter.")
     if rating not in range(1, 6):
         raise InboxError("La note va de 1 à 5.")
     if reason not in Draft.Reason.values:
@@ -272,11 +293,16 @@ def update_settings(*, authority, reply_days: int, retention_months: int, servic
 
 
 def purge_expired(authority) -> int:
-    """Delete the messages closed more than the retention period ago, with their drafts, replies and
-    events; the drafts' generations keep their audit figures but lose their text. Call inside the
-    authority's tenant context."""
+    """Delete the messages closed (or answered and left open) more than the retention period ago, with their
+    drafts, replies and events; the drafts' generations keep their audit figures but lose their text. Call
+    inside the authority's tenant context."""
     cutoff = timezone.now() - relativedelta(months=rules.retention_months(authority))
-    expired = list(Message.objects.filter(state=State.CLOSED, closed_at__lt=cutoff).values_list("pk", flat=True))
+    # Answered messages nobody closed count from their reply: they hold the same personal data.
+    expired = list(
+        Message.objects.filter(
+            Q(state=State.CLOSED, closed_at__lt=cutoff) | Q(state=State.REPLIED, replied_at__lt=cutoff)
+        ).values_list("pk", flat=True)
+    )
     if not expired:
         return 0
     generations = Draft.objects.filter(message_id__in=expired).values_list("generation_id", flat=True)

@@ -6,8 +6,8 @@ import math
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
 
+from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 
 from .models import Draft, Reply
@@ -71,9 +71,15 @@ class Group:
         return wilson(sum(1 for r in self.ratings if r >= SATISFIED_FROM), len(self.ratings))
 
 
+def period_start(months: int):
+    """The first day of the month `months - 1` months ago: « the last 12 months » are 12 calendar months."""
+    first = timezone.localtime().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return first - relativedelta(months=months - 1)
+
+
 def reply_rows(*, months: int = 12) -> list[dict]:
     """One row per reply sent in the last `months` months: no name, no address, no text."""
-    since = timezone.now() - timedelta(days=31 * months)
+    since = period_start(months)
     rows = []
     replies = (
         Reply.objects.filter(sent_at__gte=since).select_related("message__service", "draft").order_by("sent_at", "id")
@@ -142,7 +148,7 @@ def dashboard(*, months: int = 12) -> Dashboard:
 
 
 def draft_ratings(*, months: int = 12) -> dict:
-    since = timezone.now() - timedelta(days=31 * months)
+    since = period_start(months)
     rated = list(Draft.objects.filter(rated_at__gte=since).values_list("rating", "rating_reason"))
     labels = dict(Draft.Reason.choices)
     reasons = Counter(reason for _, reason in rated)

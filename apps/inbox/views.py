@@ -20,7 +20,8 @@ from . import selectors, services, stats
 from .comparison import without_markers, word_diff
 from .errors import InboxError
 from .forms import AssignForm, DraftRatingForm, FilterForm, InboxSettingsForm, ReplyForm
-from .models import Draft, Message, Service
+from .models import Draft, Message, Service, ai_label
+from .publication import public_version
 from .rules import reply_days, retention_months
 
 PAGE_SIZE = 30
@@ -206,17 +207,22 @@ def check_reply(request, pk):
     except InboxError as exc:
         flash.error(request, exc.user_message)
         return _to_message(message)
-    share = services.preview_share(draft, text)
+    share, draft = services.measured_share(message, text)
+    publish = data["publish"] and message.consent_publication
+    title, public_text = public_version(message.subject, text) if publish else ("", "")
     return render(
         request,
         "inbox/check.html",
         {
             "message": message,
             "text": text,
-            "draft": draft if share is not None else None,
+            "draft": draft,
             "share": share,
-            "diff": word_diff(services.draft_text(draft), text) if share is not None else [],
-            "publish": data["publish"] and message.consent_publication,
+            "label": ai_label(share),
+            "diff": word_diff(services.draft_text(draft), text) if draft else [],
+            "publish": publish,
+            "public_title": title,
+            "public_text": public_text,
         },
     )
 
@@ -230,10 +236,8 @@ def send_reply(request, pk):
         flash.error(request, "Vérifiez la réponse avant de l'envoyer.")
         return _to_message(message)
     try:
-        data, draft = _reply_form(request, message)
-        reply = services.send_reply(
-            message=message, user=request.user, text=data["text"], draft=draft, publish=data["publish"]
-        )
+        data, _draft = _reply_form(request, message)
+        reply = services.send_reply(message=message, user=request.user, text=data["text"], publish=data["publish"])
     except InboxError as exc:
         flash.error(request, exc.user_message)
         return _to_message(message)

@@ -38,7 +38,7 @@ def answered(authority, user, fields, text, run_on_commit) -> Message:
     """A message an agent answered without a draft (a past validated reply)."""
     message = receive(authority, fields)
     with run_on_commit(), tenant_context(authority.pk):
-        services.send_reply(message=message, user=user, text=text, draft=None, publish=False)
+        services.send_reply(message=message, user=user, text=text, publish=False)
     return message
 
 

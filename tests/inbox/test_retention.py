@@ -51,3 +51,16 @@ def test_messages_closed_past_the_retention_period_are_deleted(authority, other_
         assert audit.count() == 1  # the old draft's audit row: figures kept, text gone
     with tenant_context(other_authority.pk):
         assert Message.objects.filter(pk=theirs.pk).exists()  # its own, longer, period
+
+
+def test_answered_messages_nobody_closed_are_deleted_too(authority, member, settings):
+    settings.INBOX_RETENTION_MONTHS = 12
+    agent = member(authority)
+    message = receive(authority, POTHOLE)
+    with tenant_context(authority.pk):
+        Reply.objects.create(authority=authority, message=message, text="Réponse", sent_by=agent)
+        Message.objects.filter(pk=message.pk).update(
+            state=Message.State.REPLIED, replied_at=timezone.now() - timedelta(days=31 * 13)
+        )
+        assert services.purge_expired(authority) == 1
+        assert not Message.objects.exists()

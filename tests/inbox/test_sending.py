@@ -48,7 +48,7 @@ def test_the_agent_edits_checks_and_sends_and_the_citizen_rates(drafted, authori
     check = browser.post(f"/messagerie/{message.pk}/verifier/", {"text": edited, "draft": draft.pk, "publish": "on"})
     assert check.status_code == 200
     checked = check.content.decode()
-    share = int(re.search(r"facilitée par l'IA à (\d+) %", checked).group(1))
+    share = int(re.search(r"facilitée par l(?:'|&#x27;)IA à (\d+) %", checked).group(1))
     assert 50 <= share < 100
     assert "<del>" in checked and "<ins>" in checked  # the differences with the draft
     assert reload(message).state == Message.State.DRAFTED  # checking sends nothing
@@ -95,6 +95,7 @@ def test_the_agent_edits_checks_and_sends_and_the_citizen_rates(drafted, authori
     public = client.get("/registre/commune-a/reponses/").content.decode()
     assert "Vous pouvez inscrire votre enfant" in public
     assert CANTEEN["sender_name"] not in public and CANTEEN["sender_email"] not in public
+    assert "Camille Martin" not in public  # the signature is not published
 
 
 def test_a_reply_without_a_draft_says_an_agent_wrote_it(authority, member, client_for, run_on_commit):
@@ -198,3 +199,65 @@ def test_the_check_page_shows_the_text_with_plain_line_breaks(drafted, client_fo
     assert check.status_code == 200
     assert "\r" not in check.content.decode()
     assert "à 100 %" in check.content.decode()
+
+
+def test_published_text_masks_names_and_addresses_shown_before_validation(authority, member, client_for, client):
+    message = receive(authority, POTHOLE, consent_publication=True, subject="Fuite d'eau devant le 12 rue des Lilas")
+    text = (
+        "Bonjour Madame Fontaine,\n\nLa fuite au 12 rue des Lilas sera réparée jeudi ; M. Fontaine peut "
+        "joindre la voirie au 02 33 45 67 89.\n\nCordialement,\n\nLe service voirie"
+    )
+    browser = client_for(member(authority))
+    check = browser.post(f"/messagerie/{message.pk}/verifier/", {"text": text, "publish": "on"}).content.decode()
+    assert "Ce qui sera publié sur le site" in check and "[téléphone]" in check
+    browser.post(f"/messagerie/{message.pk}/envoyer/", {"text": text, "publish": "on", "validated": "1"})
+    public = client.get("/registre/commune-a/reponses/").content.decode()
+    assert "sera réparée jeudi" in public
+    for private in ("Fontaine", "12 rue des Lilas", "02 33 45 67 89", "Le service voirie"):
+        assert private not in public, private
+    assert "Fuite d&#x27;eau devant le [adresse]" in public
+
+
+def test_a_draft_copied_by_hand_counts_like_one_inserted(drafted, authority, client_for, run_on_commit):
+    """The share is measured against the message's drafts on the server, not against the draft the page named."""
+    agent, message, draft = drafted
+    with run_on_commit():
+        client_for(agent).post(f"/messagerie/{message.pk}/envoyer/", {"text": DRAFT, "validated": "1"})
+    with tenant_context(authority.pk):
+        reply = Reply.objects.get(message=message)
+    assert (reply.ai_share, reply.draft_id) == (100, draft.pk)
+
+
+def test_a_reply_keeping_almost_nothing_of_the_draft_reads_as_the_agents(drafted, authority, client_for, run_on_commit):
+    agent, message, _draft = drafted
+    own = "Madame,\n\nVotre enfant peut déjeuner à la cantine dès lundi, au tarif habituel.\n\nCordialement"
+    with run_on_commit():
+        client_for(agent).post(f"/messagerie/{message.pk}/envoyer/", {"text": own, "validated": "1"})
+    with tenant_context(authority.pk):
+        reply = Reply.objects.get(message=message)
+    assert reply.ai_share == 0 and not reply.ai_assisted
+    assert "Réponse rédigée par un agent." in mail.outbox[0].body and "à 0 %" not in mail.outbox[0].body
+
+
+def test_an_unfinished_draft_cannot_be_rated(authority, member, client_for):
+    message = receive(authority, CANTEEN)
+    with tenant_context(authority.pk):
+        draft = Draft.objects.create(authority=authority, message=message, digest=message.digest)
+    page = client_for(member(authority)).post(
+        f"/messagerie/brouillons/{draft.pk}/noter/", {"rating": "5", "reason": "accurate"}, follow=True
+    )
+    assert "rien à noter" in page.content.decode()
+    with tenant_context(authority.pk):
+        assert Draft.objects.get(pk=draft.pk).rating is None
+
+
+def test_an_email_that_could_not_leave_is_shown_on_the_message(authority, member, client_for, run_on_commit, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2  # nothing listens there
+    message = receive(authority, POTHOLE)
+    browser = client_for(member(authority))
+    with run_on_commit():
+        browser.post(f"/messagerie/{message.pk}/envoyer/", {"text": "Madame,\n\nC'est réparé.", "validated": "1"})
+    page = browser.get(f"/messagerie/{message.pk}/").content.decode()
+    assert "Le courriel n&#x27;est pas parti" in page or "Le courriel n'est pas parti" in page
+    assert "en cours d&#x27;envoi" not in page

@@ -14,7 +14,9 @@
     // An inbox draft streams straight into the reply editor, unless the agent already wrote there.
     var editor = box.dataset.editor ? document.getElementById(box.dataset.editor) : null;
     if (editor && editor.value.trim()) editor = null;
-    if (editor && box.dataset.draftField) document.getElementById(box.dataset.draftField).value = box.dataset.draftId;
+    var streamed = "";  // what this stream wrote in the editor: the agent's own typing is never overwritten
+    function untouched() { return editor && editor.value === streamed; }
+    function write(value) { if (untouched()) { editor.value = value; streamed = value; } }
 
     function data(event) { return JSON.parse(event.data || "{}"); }
     function finish(e) {
@@ -24,7 +26,7 @@
       // The checked text (citations verified) replaces what streamed; a draft finished before the page
       // followed it (a fast server) still lands in the empty editor.
       var output = e && e.type === "done" ? data(e).output : "";
-      if (editor && output) editor.value = output;
+      write(output);  // a failed draft leaves the editor as empty as it found it
       window.htmx.ajax("GET", box.dataset.result, { target: box, swap: "outerHTML" });
     }
     source.addEventListener("status", function (e) { status.textContent = data(e).message || ""; });
@@ -34,11 +36,11 @@
     });
     source.addEventListener("delta", function (e) {
       text.textContent += data(e).text;
-      if (editor) editor.value += data(e).text;
+      write(streamed + data(e).text);
     });
     source.addEventListener("reset", function () {
       text.textContent = "";
-      if (editor) editor.value = "";
+      write("");
     });
     source.addEventListener("done", finish);
     source.addEventListener("failed", finish);
