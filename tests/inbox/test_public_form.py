@@ -125,3 +125,18 @@ def test_a_message_goes_to_the_authority_of_the_address_only(client, authority, 
     client.post("/registre/commune-b/ecrire/", form_data(altcha=solved_challenge(client, "commune-b")))
     assert stored(authority) == []
     assert len(stored(other_authority)) == 1
+
+
+@pytest.mark.django_db(transaction=True)  # a 5xx rolls the request back (tenant middleware): not inside a test's
+def test_when_redis_is_down_the_form_says_so_and_keeps_what_was_written(client, authority, settings):
+    solution = solved_challenge(client, "commune-a")
+    # The rate limit's cache on a port where nothing listens: the anti-bot checks cannot be made.
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:9/0"}
+    }
+    response = client.post("/registre/commune-a/ecrire/", form_data(altcha=solution))
+    assert response.status_code == 503
+    page = response.content.decode()
+    assert "momentanément indisponible" in page
+    assert "un nid-de-poule" in page  # what the citizen wrote is still in the form
+    assert stored(authority) == []
