@@ -51,16 +51,21 @@ def standalone_query(question: str, history: list[dict], record: Record) -> str:
     return f"{history[-1]['question']} {question}"  # offline: the previous question carries the topic
 
 
+def passages(authority_id: int, query: str, filters: SearchFilters | None = None) -> list[Hit]:
+    """The passages a model is given for `query` (call inside the authority's tenant context)."""
+    return search(
+        authority_id=authority_id,
+        query=query,
+        filters=filters or SearchFilters(),
+        limit=settings.ASSISTANT_SOURCES,
+        with_facets=False,
+    ).hits
+
+
 def retrieve(generation: Generation, query: str) -> tuple[list[dict], float]:
     filters = SearchFilters(collections=[int(c) for c in generation.input.get("collections") or []])
     with tenant_context(generation.authority_id):
-        hits = search(
-            authority_id=generation.authority_id,
-            query=query,
-            filters=filters,
-            limit=settings.ASSISTANT_SOURCES,
-            with_facets=False,
-        ).hits
+        hits = passages(generation.authority_id, query, filters)
         confidence = retrieval_confidence(authority_id=generation.authority_id, query=query, hits=hits)
     return [source_from_hit(n, hit) for n, hit in enumerate(hits, start=1)], confidence
 

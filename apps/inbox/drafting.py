@@ -3,16 +3,13 @@ call, the sender's identity never included), grounded on the authority's documen
 checked) and on its most similar validated replies (for tone). Offline, the most similar validated reply
 is the draft, labelled as such."""
 
-from django.conf import settings
-
 from apps.ai import streaming
 from apps.ai.calls import Record, is_generative
 from apps.ai.models import Generation, public_sources
 from apps.assistant import citations
 from apps.assistant.calling import ask_model
-from apps.assistant.rag import source_from_hit
+from apps.assistant.rag import passages, source_from_hit
 from apps.assistant.writing.texts import unverified_numbers
-from apps.documents.search import SearchFilters, search
 from apps.tenants.context import tenant_context
 
 from . import selectors
@@ -35,13 +32,7 @@ def search_query(message: Message) -> str:
 
 def _sources(message: Message, query: str) -> list[dict]:
     with tenant_context(message.authority_id):
-        hits = search(
-            authority_id=message.authority_id,
-            query=query,
-            filters=SearchFilters(),
-            limit=settings.ASSISTANT_SOURCES,
-            with_facets=False,
-        ).hits
+        hits = passages(message.authority_id, query)
     return [source_from_hit(n, hit) for n, hit in enumerate(hits, start=1)]
 
 

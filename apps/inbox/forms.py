@@ -19,9 +19,13 @@ BOT_MESSAGE = (
 class ContactForm(forms.Form):
     """What a citizen fills in on /registre/<slug>/ecrire/."""
 
-    sender_name = forms.CharField(label="Vos nom et prénom", max_length=200)
+    sender_name = forms.CharField(
+        label="Vos nom et prénom", max_length=200, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
     sender_email = forms.EmailField(
-        label="Votre adresse électronique", help_text="La réponse vous sera envoyée à cette adresse."
+        label="Votre adresse électronique",
+        help_text="La réponse vous sera envoyée à cette adresse.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     service = forms.ModelChoiceField(
         label="Service concerné (facultatif)",
@@ -29,8 +33,10 @@ class ContactForm(forms.Form):
         required=False,
         empty_label="Je ne sais pas",
     )
-    subject = forms.CharField(label="Objet", max_length=200)
-    body = forms.CharField(label="Votre message", max_length=10_000, widget=forms.Textarea(attrs={"rows": 8}))
+    subject = forms.CharField(label="Objet", max_length=200, widget=forms.TextInput(attrs={"autocomplete": "off"}))
+    body = forms.CharField(
+        label="Votre message", max_length=10_000, widget=forms.Textarea(attrs={"rows": 8, "autocomplete": "off"})
+    )
     consent_publication = forms.BooleanField(
         label="J'accepte que la réponse soit publiée sur le site de la commune, sans mon nom ni mon adresse.",
         required=False,
@@ -40,11 +46,6 @@ class ContactForm(forms.Form):
     def __init__(self, *args, services=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["service"].queryset = services if services is not None else Service.objects.none()
-        for name in ("sender_name", "sender_email", "subject", "body"):
-            self.fields[name].widget.attrs["autocomplete"] = {
-                "sender_name": "name",
-                "sender_email": "email",
-            }.get(name, "off")
 
 
 class FilterForm(forms.Form):

@@ -27,7 +27,6 @@ State, Kind = Message.State, Event.Kind
 MAX_SUBJECT_CHARS = 200
 MAX_BODY_CHARS = 10_000
 MAX_REPLY_CHARS = 20_000
-SEND_EMAIL_JOB = SEND_JOB
 
 
 def record_event(message: Message, kind: str, actor=None, **detail) -> Event:
@@ -220,7 +219,7 @@ def send_reply(*, message: Message, user, text: str, publish: bool) -> Reply:
     record_event(message, Kind.SENT, user, reply=reply.pk, ai_share=share)
     if reply.published:
         record_event(message, Kind.PUBLISHED, user, reply=reply.pk)
-    enqueue_job(authority=message.authority, kind=SEND_EMAIL_JOB, created_by=user, params={"reply_id": reply.pk})
+    enqueue_job(authority=message.authority, kind=SEND_JOB, created_by=user, params={"reply_id": reply.pk})
     return reply
 
 

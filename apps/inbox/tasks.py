@@ -6,7 +6,7 @@ from apps.tenants.models import Authority
 
 from . import mail, services
 
-send_reply = job_task(services.SEND_EMAIL_JOB, "Envoi d'une réponse à un habitant")(mail.send_reply_email)
+send_reply = job_task(mail.SEND_JOB, "Envoi d'une réponse à un habitant")(mail.send_reply_email)
 
 
 @shared_task(name="inbox.purge_expired_messages")
